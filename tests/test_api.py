@@ -1,0 +1,261 @@
+"""The HTTP contract, on the real app (API + Datasette) and a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import sqlite_utils
+
+from tests.conftest import dummy_lm, running
+from writer.app import create_app
+from writer.settings import Settings
+
+pytestmark = pytest.mark.anyio
+
+RESPONSE_KEYS = {
+    "improved_prompt",
+    "role",
+    "directive",
+    "framework",
+    "guardrails",
+    "reasoning",
+    "confidence",
+    "backend",
+    "id",
+    "degradation_flags",
+}
+
+
+def rows(db_path) -> list[dict]:
+    return list(sqlite_utils.Database(db_path)["prompt_history"].rows_where(order_by="id"))
+
+
+async def test_nlac_improvement_is_recorded_and_browsable(client, db_path):
+    r = await client.post(
+        "/api/v1/improve-prompt",
+        json={
+            "idea": "Necesito optimizar una consulta lenta en Postgres",
+            "context": "Tabla de pedidos con 10M filas",
+            "mode": "nlac",
+        },
+    )
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert RESPONSE_KEYS <= body.keys()
+    assert body["backend"] == "nlac"
+    assert body["framework"] in {
+        "chain-of-thought",
+        "tree-of-thoughts",
+        "decomposition",
+        "role-playing",
+    }
+    assert 3 <= len(body["guardrails"]) <= 5
+    assert 0 <= body["confidence"] <= 1
+    assert body["degradation_flags"] == {"persistence_failed": False, "llm_unavailable": False}
+    assert "Postgres" in body["improved_prompt"] and "10M filas" in body["improved_prompt"]
+    assert isinstance(body["id"], int)
+
+    [row] = rows(db_path)
+    assert row["id"] == body["id"]
+    assert row["status"] == "ok" and row["mode"] == "nlac" and row["client"] == "api"
+    assert json.loads(row["guardrails"]) == body["guardrails"]
+    assert row["request_id"] == r.headers["x-request-id"]
+    assert row["latency_ms"] >= 0 and row["created_at"].endswith("Z")
+
+    # The same row through Datasette, mounted on the same app.
+    page = await client.get(f"/prompt_history/prompt_history/{body['id']}.json?_shape=objects")
+    assert page.status_code == 200, page.text
+    [shown] = page.json()["rows"]
+    assert shown["improved_prompt"] == body["improved_prompt"]
+    # Full-text search finds it by a word of the idea, accents folded.
+    found = await client.get("/prompt_history/prompt_history.json?_search=consulta&_shape=array")
+    assert [item["id"] for item in found.json()] == [body["id"]]
+
+
+async def test_legacy_mode_uses_dspy_and_records_model_fields(client, db_path):
+    r = await client.post("/api/v1/improve-prompt", json={"idea": "Design a REST API for users"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["backend"] == "zero-shot"
+    assert body["framework"] == "chain-of-thought"  # normalised from "Chain-of-Thought"
+    assert body["guardrails"] == ["Use HTTP semantics", "Version the API", "Document every error"]
+    assert body["confidence"] == 0.82
+    assert body["reasoning"].startswith("The idea asks")
+    [row] = rows(db_path)
+    assert row["framework_raw"] == "Chain-of-Thought"
+    assert row["mode"] == "legacy" and row["backend"] == "zero-shot" and row["model"] == "dummy"
+
+
+async def test_request_id_is_echoed_or_generated(client, db_path):
+    r = await client.post(
+        "/api/v1/improve-prompt",
+        headers={"X-Request-ID": "abc-123"},
+        json={"idea": "Write a haiku about SQLite", "mode": "nlac"},
+    )
+    assert r.headers["x-request-id"] == "abc-123"
+    bad = await client.post(
+        "/api/v1/improve-prompt",
+        headers={"X-Request-ID": "no spaces!"},
+        json={"idea": "Write a haiku about SQLite", "mode": "nlac"},
+    )
+    generated = bad.headers["x-request-id"]
+    assert generated != "no spaces!" and len(generated) == 36
+    assert [row["request_id"] for row in rows(db_path)] == ["abc-123", generated]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({}, "idea"),
+        ({"idea": "   hi   "}, "idea"),
+        ({"idea": 42}, "idea"),
+        ({"idea": "Design an API", "context": "x" * 5001}, "context"),
+        ({"idea": "Design an API", "mode": "fast"}, "mode"),
+        ({"idea": "Design an API", "context": None}, "context"),
+    ],
+)
+async def test_invalid_fields_are_400_naming_the_field(client, db_path, body, field):
+    r = await client.post("/api/v1/improve-prompt", json=body)
+    assert r.status_code == 400
+    assert r.json()["detail"].startswith(field), r.json()
+    assert rows(db_path) == []
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "phrase"),
+    [
+        (b'{"idea": "Design an API"', 400, "malformed JSON"),
+        (b"", 400, "empty"),
+        (b'["Design an API"]', 400, "JSON object"),
+        (b'{"idea": "caf\xe9 latte please"}', 400, "UTF-8"),
+        (b'{"idea": "' + b"x" * (1024 * 1024) + b'"}', 413, "limit"),
+    ],
+)
+async def test_bad_bodies_get_json_errors(client, content, status, phrase):
+    r = await client.post(
+        "/api/v1/improve-prompt", content=content, headers={"content-type": "application/json"}
+    )
+    assert r.status_code == status
+    assert phrase in r.json()["detail"]
+
+
+async def test_api_misses_never_reach_datasette(client):
+    for method, path, status in [
+        ("GET", "/api/v1/nope", 404),
+        ("POST", "/api/v1/nope", 404),
+        ("GET", "/api", 404),
+        ("POST", "/api/v1/improve-prompt/", 404),
+        ("GET", "/api/v1/improve-prompt", 405),
+        ("DELETE", "/api/v1/history", 405),
+        ("POST", "/api/", 404),
+    ]:
+        r = await client.request(method, path, json={"idea": "Design an API"})
+        assert r.status_code == status, (method, path, r.status_code)
+        assert r.headers["content-type"] == "application/json", (method, path)
+        assert "detail" in r.json()
+
+
+async def test_health_reports_what_the_extension_and_operator_need(client):
+    await client.post("/api/v1/improve-prompt", json={"idea": "Plan a sprint", "mode": "nlac"})
+    body = (await client.get("/health")).json()
+    assert body["status"] == "healthy"
+    assert body["dspy_configured"] is True
+    assert body["provider"] == "ollama" and body["model"]
+    assert body["database"]["rows"] == 1
+    assert body["database"]["queue_depth"] == 0
+    assert body["database"]["last_error"] is None
+
+
+async def test_history_single_and_batch(client, db_path):
+    one = await client.post(
+        "/api/v1/history",
+        json={
+            "original_idea": "Resume este artículo",
+            "improved_prompt": "Role: editor...",
+            "framework": "CoT",
+            "guardrails": ["short"],
+            "model": "llama3.1",
+            "client": "raycast",
+            "latency_ms": 812.5,
+            "created_at": "2026-01-02T03:04:05+01:00",
+        },
+    )
+    assert one.status_code == 201, one.text
+    batch = await client.post(
+        "/api/v1/history",
+        json=[{"original_idea": f"idea {i}", "improved_prompt": f"prompt {i}"} for i in range(3)],
+    )
+    assert batch.status_code == 201
+    ids = one.json()["ids"] + batch.json()["ids"]
+    assert ids == [1, 2, 3, 4]
+    stored = rows(db_path)
+    assert stored[0]["framework"] == "chain-of-thought" and stored[0]["framework_raw"] == "CoT"
+    assert stored[0]["created_at"] == "2026-01-02T02:04:05.000Z"
+    assert stored[0]["client"] == "raycast" and stored[1]["client"] == "api"
+
+
+@pytest.mark.parametrize(
+    ("body", "phrase"),
+    [
+        (
+            [
+                {"original_idea": "a", "improved_prompt": "b"},
+                {"original_idea": "a", "improved_prompt": "b", "confidence": 1.5},
+            ],
+            "records[1].confidence",
+        ),
+        (
+            [{"original_idea": "a", "improved_prompt": "b"}, {"original_idea": "a"}],
+            "records[1].improved_prompt",
+        ),
+        ({"original_idea": "a", "improved_prompt": "b", "promt": "typo"}, "promt: unknown field"),
+        ({"original_idea": "a", "improved_prompt": "b", "latency_ms": -1}, "latency_ms"),
+        ({"original_idea": "a", "improved_prompt": "b", "request_id": "bad id"}, "request_id"),
+        ([], "empty"),
+        ([{"original_idea": "a", "improved_prompt": "b"}] * 1001, "at most 1000"),
+        ("just a string", "JSON object"),
+    ],
+)
+async def test_invalid_history_stores_nothing(client, db_path, body, phrase):
+    r = await client.post("/api/v1/history", json=body)
+    assert r.status_code == 400
+    assert phrase in r.json()["detail"]
+    assert rows(db_path) == []
+
+
+async def test_openapi_document_lists_the_write_endpoints(client):
+    doc = (await client.get("/api/v1/openapi.json")).json()
+    assert {"/api/v1/improve-prompt", "/api/v1/history", "/health"} <= doc["paths"].keys()
+    assert "idea" in doc["components"]["schemas"]["ImproveRequest"]["properties"]
+
+
+async def test_recording_off_still_answers(db_path):
+    settings = Settings(_env_file=None, sqlite_db_path=db_path, sqlite_enabled=False)
+    async with running(create_app(settings, lm=dummy_lm(), with_datasette=False)) as c:
+        r = await c.post("/api/v1/improve-prompt", json={"idea": "Plan a sprint", "mode": "nlac"})
+        assert r.status_code == 200
+        assert r.json()["id"] is None
+        assert r.json()["degradation_flags"]["persistence_failed"] is False
+        assert (await c.get("/health")).json()["database"]["enabled"] is False
+    assert not db_path.exists()
+
+
+async def test_write_failure_answers_200_with_persistence_failed(db_path):
+    """A lock held past the busy timeout: the person still gets the prompt, flagged."""
+    settings = Settings(_env_file=None, sqlite_db_path=db_path, sqlite_busy_timeout_ms=50)
+    async with running(create_app(settings, lm=dummy_lm(), with_datasette=False)) as c:
+        blocker = sqlite_utils.Database(db_path)
+        blocker.execute("BEGIN EXCLUSIVE")
+        r = await c.post("/api/v1/improve-prompt", json={"idea": "Plan a sprint", "mode": "nlac"})
+        blocker.execute("ROLLBACK")
+        assert r.status_code == 200
+        assert r.json()["id"] is None
+        assert r.json()["degradation_flags"]["persistence_failed"] is True
+        health = (await c.get("/health")).json()
+        assert "locked" in health["database"]["last_error"]
+        # Once the lock is gone, writes work again.
+        again = await c.post(
+            "/api/v1/improve-prompt", json={"idea": "Plan a sprint", "mode": "nlac"}
+        )
+        assert isinstance(again.json()["id"], int)

@@ -1,0 +1,254 @@
+"""The write API: explicit Starlette routes under /api/v1 plus /health. JSON in, JSON out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+import uuid
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from writer import __version__
+from writer.records import REQUEST_ID_RE, HistoryRecord, ImproveRequest, describe, parse_records
+from writer.service import improve_and_record
+
+log = logging.getLogger("prompt_improver")
+CLIENT_RE = re.compile(r"^[a-z0-9._-]{1,32}$")
+
+
+class RequestIdMiddleware:
+    """Echo a valid client X-Request-ID or make one; handlers read it from request.state."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode(
+            "latin-1"
+        )
+        request_id = given if REQUEST_ID_RE.match(given) else str(uuid.uuid4())
+        scope.setdefault("state", {})["request_id"] = request_id
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"x-request-id"]
+                headers.append((b"x-request-id", request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_id)
+
+
+async def read_json(request: Request) -> Any:
+    """The body as JSON, refusing bodies over the limit before reading them whole."""
+    limit = request.app.state.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise HTTPException(413, f"body: {int(declared)} bytes is over the {limit}-byte limit")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise HTTPException(413, f"body: over the {limit}-byte limit")
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        raise HTTPException(400, "body: empty; send a JSON object")
+    try:
+        return json.loads(raw)
+    except UnicodeDecodeError:
+        raise HTTPException(400, "body: not valid UTF-8; send UTF-8 encoded JSON") from None
+    except ValueError as exc:
+        raise HTTPException(400, f"body: malformed JSON ({exc}); send a JSON object") from None
+
+
+def client_name(request: Request, default: str) -> str:
+    given = request.headers.get("x-client", "").strip().lower()
+    if CLIENT_RE.match(given):
+        return given
+    if "raycast" in request.headers.get("user-agent", "").lower():
+        return "raycast"
+    return default
+
+
+async def improve_prompt(request: Request) -> JSONResponse:
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise HTTPException(400, "body: must be a JSON object with an 'idea' field")
+    try:
+        improve_request = ImproveRequest.model_validate(body)
+    except ValidationError as exc:
+        raise HTTPException(400, describe(exc)) from None
+    state = request.app.state
+    outcome = await improve_and_record(
+        improve_request,
+        settings=state.settings,
+        improver=state.improver,
+        writer=state.writer,
+        request_id=request.state.request_id,
+        client=client_name(request, "api"),
+    )
+    return JSONResponse(outcome.body, status_code=outcome.status_code)
+
+
+async def write_history(request: Request) -> JSONResponse:
+    body = await read_json(request)
+    try:
+        records = parse_records(body)
+    except ValueError as exc:
+        raise HTTPException(400, str(exc)) from None
+    writer = request.app.state.writer
+    if writer is None:
+        raise HTTPException(409, "recording is off (SQLITE_ENABLED=false); nothing was stored")
+    rows = [record.to_row() for record in records]
+    for row in rows:
+        row["request_id"] = row["request_id"] or request.state.request_id
+    try:
+        ids = await writer.write(rows)
+    except Exception as exc:
+        log.error("history write failed: %s", exc)
+        raise HTTPException(
+            503,
+            f"database: the records could not be stored ({exc}); nothing was stored, "
+            "retry later and check /health for the last write error",
+        ) from None
+    return JSONResponse({"ids": ids, "count": len(ids)}, status_code=201)
+
+
+async def health(request: Request) -> JSONResponse:
+    state = request.app.state
+    settings = state.settings
+    writer = state.writer
+    database: dict[str, Any] = {"enabled": writer is not None, "path": str(settings.sqlite_db_path)}
+    if writer is not None:
+        database.update(
+            rows=state.rows_at_start + writer.rows_written,
+            queue_depth=writer.queue_depth,
+            rows_written=writer.rows_written,
+            commits=writer.commits,
+            last_error=writer.last_error,
+            last_error_at=writer.last_error_at,
+        )
+    return JSONResponse(
+        {
+            "status": "healthy",
+            "provider": settings.llm_provider,
+            "model": settings.model_name,
+            "dspy_configured": settings.dspy_configured,
+            "llm_fallback": settings.llm_fallback,
+            "modes": ["legacy", "nlac"],
+            "database": database,
+            "version": __version__,
+            "uptime_s": round(time.monotonic() - state.started, 1),
+        }
+    )
+
+
+async def openapi(request: Request) -> JSONResponse:
+    return JSONResponse(openapi_document())
+
+
+def openapi_document() -> dict[str, Any]:
+    error = {"type": "object", "properties": {"detail": {"type": "string"}}, "required": ["detail"]}
+    record = HistoryRecord.model_json_schema(ref_template="#/components/schemas/{model}")
+
+    def errors(*codes: int) -> dict[str, Any]:
+        return {
+            str(c): {
+                "description": "error",
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+            }
+            for c in codes
+        }
+
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "prompt-improver write API", "version": __version__},
+        "paths": {
+            "/api/v1/improve-prompt": {
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/ImproveRequest"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": {"description": "the improved prompt"},
+                        **errors(400, 413, 502, 503, 504),
+                    },
+                }
+            },
+            "/api/v1/history": {
+                "post": {
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        {"$ref": "#/components/schemas/HistoryRecord"},
+                                        {
+                                            "type": "array",
+                                            "minItems": 1,
+                                            "maxItems": 1000,
+                                            "items": {"$ref": "#/components/schemas/HistoryRecord"},
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "ids of the stored records"},
+                        **errors(400, 409, 413, 503),
+                    },
+                }
+            },
+            "/health": {"get": {"responses": {"200": {"description": "service status"}}}},
+        },
+        "components": {
+            "schemas": {
+                "ImproveRequest": ImproveRequest.model_json_schema(),
+                "HistoryRecord": record,
+                "Error": error,
+            }
+        },
+    }
+
+
+def no_route(path: str) -> HTTPException:
+    return HTTPException(404, f"{path}: no such API route; see /api/v1/openapi.json")
+
+
+async def api_not_found(scope: Scope, receive: Receive, send: Send) -> None:
+    raise no_route(scope["path"])
+
+
+async def api_root(request: Request) -> JSONResponse:
+    raise no_route(request.url.path)
+
+
+# No slash redirects under /api: a 307/302 would hide a typo, and Datasette must never see /api.
+api_router = Router(
+    routes=[
+        Route("/v1/improve-prompt", improve_prompt, methods=["POST"]),
+        Route("/v1/history", write_history, methods=["POST"]),
+        Route("/v1/openapi.json", openapi, methods=["GET"]),
+    ],
+    redirect_slashes=False,
+    default=api_not_found,
+)

@@ -1,0 +1,150 @@
+"""The one ASGI application `serve` runs: the write API, then Datasette at `/`."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+import yaml
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from writer import api, improver
+from writer.migrations import migrate
+from writer.settings import Settings
+from writer.storage import HistoryWriter
+
+log = logging.getLogger("prompt_improver")
+DATABASE_NAME = "prompt_history"
+
+
+def make_datasette(settings: Settings) -> Any:
+    """Datasette over the live file: mutable, read-only connections, our metadata and plugins."""
+    from datasette.app import Datasette
+    from datasette.database import Database
+
+    metadata: dict[str, Any] = {}
+    if settings.datasette_metadata.exists():
+        metadata = yaml.safe_load(settings.datasette_metadata.read_text(encoding="utf-8")) or {}
+    if not settings.datasette_allow_sql:
+        metadata["allow_sql"] = False
+    ds = Datasette(
+        metadata=metadata,
+        plugins_dir=_dir(settings.datasette_plugins_dir),
+        template_dir=_dir(settings.datasette_templates_dir),
+        static_mounts=[("assets", str(settings.datasette_static_dir))]
+        if settings.datasette_static_dir.is_dir()
+        else None,
+        settings={"sql_time_limit_ms": 1000, "facet_time_limit_ms": 300},
+    )
+    if settings.sqlite_db_path.exists():
+        ds.add_database(
+            Database(ds, path=str(settings.sqlite_db_path), is_mutable=True), name=DATABASE_NAME
+        )
+    return ds
+
+
+def _dir(path: Any) -> str | None:
+    return str(path) if path.is_dir() else None
+
+
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    detail = exc.detail
+    if exc.status_code == 405:
+        allowed = (exc.headers or {}).get("Allow", "")
+        detail = f"{request.url.path}: method {request.method} not allowed; use {allowed}"
+    elif exc.status_code == 404 and detail == "Not Found":
+        detail = api.no_route(request.url.path).detail
+    return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+async def server_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    request_id = getattr(request.state, "request_id", "-")
+    return JSONResponse(
+        {"detail": f"internal error (request {request_id}); the server log has the details"},
+        status_code=500,
+    )
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    lm: Any = None,
+    program: Any = None,
+    with_datasette: bool = True,
+) -> Starlette:
+    """Build the app. `lm` / `program` replace the configured LLM (tests pass DummyLM)."""
+    settings = settings or Settings()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        app.state.writer = None
+        app.state.rows_at_start = 0
+        if settings.sqlite_enabled:
+            report = migrate(
+                settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+            )
+            if report.applied:
+                log.info("migrations applied to %s: %s", report.path, ", ".join(report.applied))
+            app.state.rows_at_start = report.rows
+            writer = HistoryWriter(
+                settings.sqlite_db_path,
+                busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+                max_batch=settings.sqlite_max_batch,
+            )
+            writer.start()
+            app.state.writer = writer
+        if with_datasette:
+            datasette_app.ds = make_datasette(settings)
+            await datasette_app.ds.invoke_startup()
+        # Import dspy/litellm now, off the event loop, so the first legacy request is not slow.
+        warm = asyncio.get_running_loop().run_in_executor(None, improver.warm_up)
+        try:
+            yield
+        finally:
+            if app.state.writer is not None:
+                # Blocks until every queued row is committed: Ctrl-C loses nothing acknowledged.
+                await asyncio.to_thread(app.state.writer.close)
+            warm.cancel()
+
+    datasette_app = _LazyDatasette()
+    routes = [
+        Route("/health", api.health, methods=["GET"]),
+        Route("/api", api.api_root, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        Mount("/api", app=api.api_router),
+    ]
+    if with_datasette:
+        routes.append(Mount("/", app=datasette_app))
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(api.RequestIdMiddleware)],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.improver = improver.LegacyImprover(settings, lm=lm, program=program)
+    app.state.started = time.monotonic()
+    app.state.writer = None
+    return app
+
+
+class _LazyDatasette:
+    """Datasette is built in the lifespan, after migrations created the file it serves."""
+
+    ds: Any = None
+    _app: Any = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self._app is None:
+            self._app = self.ds.app()
+        await self._app(scope, receive, send)

@@ -1,0 +1,167 @@
+"""The `prompt-improver` command: serve, improve, migrate."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import sys
+import uuid
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from writer.settings import Settings
+
+
+def _settings(db: Path | None) -> Settings:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        raise click.ClickException(f"invalid setting: {exc}") from None
+    if db is not None:
+        settings.sqlite_db_path = db
+    return settings
+
+
+db_option = click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="SQLite database file [default: SQLITE_DB_PATH or data/prompt_history.db]",
+)
+
+
+@click.group()
+@click.version_option(package_name="prompt-improver")
+def cli() -> None:
+    """Improve prompts with DSPy, record every one in SQLite, browse them with Datasette."""
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to bind")
+@db_option
+@click.option(
+    "--log-level",
+    default="info",
+    show_default=True,
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+)
+def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
+    """Serve the write API (/api/v1, /health) and Datasette (/) on one port."""
+    import uvicorn
+
+    from writer.app import create_app
+
+    settings = _settings(db)
+    logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s %(message)s")
+    if not _is_loopback(host):
+        click.echo(f"Warning: binding {host} exposes the write API beyond this machine.", err=True)
+    click.echo(
+        f"History database: {settings.sqlite_db_path}"
+        if settings.sqlite_enabled
+        else "Recording is off (SQLITE_ENABLED=false)"
+    )
+    click.echo(f"Datasette:  http://{host}:{port}/")
+    click.echo(f"Improve:    POST http://{host}:{port}/api/v1/improve-prompt")
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level=log_level,
+        timeout_graceful_shutdown=30,
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@cli.command()
+@click.argument("idea")
+@click.option("--context", default="", help="Extra context for the idea")
+@click.option("--mode", type=click.Choice(["legacy", "nlac"]), default="legacy", show_default=True)
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print the full JSON answer")
+def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) -> None:
+    """Improve IDEA once and record it in the history (client "cli")."""
+    from writer.improver import LegacyImprover
+    from writer.migrations import migrate
+    from writer.records import ImproveRequest, describe
+    from writer.service import improve_and_record
+    from writer.storage import HistoryWriter
+
+    settings = _settings(db)
+    try:
+        request = ImproveRequest(idea=idea, context=context, mode=mode)
+    except ValidationError as exc:
+        raise click.UsageError(describe(exc)) from None
+
+    async def run() -> tuple[int, dict]:
+        writer = None
+        if settings.sqlite_enabled:
+            migrate(settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+            writer = HistoryWriter(
+                settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+            )
+            writer.start()
+        try:
+            outcome = await improve_and_record(
+                request,
+                settings=settings,
+                improver=LegacyImprover(settings),
+                writer=writer,
+                request_id=str(uuid.uuid4()),
+                client="cli",
+            )
+        finally:
+            if writer is not None:
+                writer.close()
+        return outcome.status_code, outcome.body
+
+    status, body = asyncio.run(run())
+    if status != 200:
+        raise click.ClickException(body["detail"])
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(body["improved_prompt"])
+    flags = [name for name, on in body["degradation_flags"].items() if on]
+    footer = f"[{body['backend']} · {body['framework']} · id {body['id']}"
+    footer += f" · {', '.join(flags)}]" if flags else "]"
+    click.echo(footer, err=True)
+
+
+@cli.command(name="migrate")
+@db_option
+def migrate_command(db: Path | None) -> None:
+    """Bring a database to the current schema and say what was done."""
+    from writer.migrations import migrate
+
+    settings = _settings(db)
+    report = migrate(settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    if report.adopted:
+        click.echo(
+            f"Adopted a database from the earlier backend (shape {report.adopted}), every row kept."
+        )
+    if report.applied:
+        click.echo(f"Applied to {report.path}: {', '.join(report.applied)}")
+    else:
+        click.echo(f"{report.path} is up to date; nothing to do.")
+    click.echo(f"{report.rows} rows in prompt_history.")
+
+
+def main() -> None:  # pragma: no cover - python -m writer.cli
+    cli(prog_name="prompt-improver")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,303 @@
+"""The improver: DSPy on the configured LLM (mode `legacy`) or the offline nlac improver.
+
+dspy (and litellm through it) is imported on first use so that `serve` is healthy fast;
+`warm_up()` imports it in the background right after start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from writer import nlac
+from writer.settings import Settings
+
+if TYPE_CHECKING:
+    import dspy
+
+FRAMEWORKS = ("chain-of-thought", "tree-of-thoughts", "decomposition", "role-playing")
+
+
+def normalize_framework(raw: str | None) -> str:
+    """Map what LLMs say ("Chain-of-Thought", "CoT", "Tree of Thoughts"...) to our four labels."""
+    text = re.sub(r"[^a-z]+", " ", (raw or "").lower()).strip()
+    words = set(text.split())
+    if "tree" in words or "tot" in words:
+        return "tree-of-thoughts"
+    if "chain" in words or "cot" in words or "step by step" in text:
+        return "chain-of-thought"
+    if words & {"role", "roleplay", "roleplaying", "persona"} or "role play" in text:
+        return "role-playing"
+    return "decomposition"
+
+
+@dataclass
+class Improvement:
+    improved_prompt: str
+    role: str
+    directive: str
+    framework: str
+    framework_raw: str | None
+    guardrails: list[str]
+    reasoning: str | None
+    confidence: float | None
+    backend: str
+    provider: str | None = None
+    model: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    cost_usd: float | None = None
+
+
+class LLMFailure(Exception):
+    """The LLM could not give a usable answer. `kind` picks the HTTP status."""
+
+    STATUS = {"unavailable": 503, "timeout": 504, "unusable": 502}
+    ADVICE = {
+        "unavailable": "check that the LLM server is running and LLM_PROVIDER, LLM_BASE_URL "
+        "and the API key are right, or use mode 'nlac'",
+        "timeout": "raise LLM_TIMEOUT_S, use a faster model, or use mode 'nlac'",
+        "unusable": "try again, or use a model that follows instructions better, or mode 'nlac'",
+    }
+
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+    @property
+    def status_code(self) -> int:
+        return self.STATUS[self.kind]
+
+    @property
+    def detail(self) -> str:
+        return f"LLM {self.kind}: {self.message}. What to do: {self.ADVICE[self.kind]}."
+
+
+def improve_offline(idea: str, context: str, k: int = 3) -> Improvement:
+    result = nlac.improve(idea, context, k=k)
+    return Improvement(
+        improved_prompt=result.improved_prompt,
+        role=result.role,
+        directive=result.directive,
+        framework=result.framework,
+        framework_raw=result.framework,
+        guardrails=result.guardrails,
+        reasoning=result.reasoning,
+        confidence=result.confidence,
+        backend="nlac",
+    )
+
+
+def _signature() -> type[dspy.Signature]:
+    import dspy
+
+    class ImprovePrompt(dspy.Signature):
+        """Turn a raw idea into a complete, structured prompt another LLM can follow as is.
+
+        The improved prompt has four labelled sections: Role, Directive, Framework and
+        Guardrails. Be specific to the idea and its context; never leave blanks or
+        placeholders such as [insert ...]."""
+
+        original_idea: str = dspy.InputField(desc="the user's raw idea, any language")
+        context: str = dspy.InputField(desc="optional extra context; may be empty")
+        improved_prompt: str = dspy.OutputField(
+            desc="the full prompt with 'Role:', 'Directive:', 'Framework:', 'Guardrails:' sections"
+        )
+        role: str = dspy.OutputField(desc="the expert persona, one or two sentences")
+        directive: str = dspy.OutputField(desc="the precise task and its deliverables")
+        framework: str = dspy.OutputField(
+            desc="one of: chain-of-thought, tree-of-thoughts, decomposition, role-playing"
+        )
+        guardrails: list[str] = dspy.OutputField(desc="3 to 5 short constraints")
+        confidence: float = dspy.OutputField(desc="0 to 1: how well the prompt fits the idea")
+
+    return ImprovePrompt
+
+
+def build_program() -> dspy.Module:
+    import dspy
+
+    class PromptImprover(dspy.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.improve = dspy.ChainOfThought(_signature())
+
+        def forward(self, original_idea: str, context: str = "") -> dspy.Prediction:
+            return self.improve(original_idea=original_idea, context=context)
+
+        async def aforward(self, original_idea: str, context: str = "") -> dspy.Prediction:
+            return await self.improve.acall(original_idea=original_idea, context=context)
+
+    return PromptImprover()
+
+
+def build_lm(settings: Settings) -> dspy.LM:
+    """The configured LM through litellm; nothing is called until the first request."""
+    import dspy
+
+    return dspy.LM(
+        settings.litellm_model,
+        engine="litellm",
+        api_base=settings.api_base(),
+        api_key=settings.api_key(),
+        timeout=settings.llm_timeout_s,
+        num_retries=settings.llm_max_retries,
+        temperature=settings.llm_temperature,
+        max_tokens=settings.llm_max_tokens,
+        # A cached garbage answer would be served again on retry; every call is fresh.
+        cache=False,
+    )
+
+
+def _classify(exc: BaseException) -> LLMFailure:
+    from dspy.utils import exceptions as e
+
+    message = " ".join(str(exc).split())[:500] or type(exc).__name__
+    if isinstance(exc, TimeoutError | e.LMTimeoutError):
+        return LLMFailure("timeout", message or "no answer in time")
+    if isinstance(exc, e.AdapterParseError | e.LMUnexpectedError | ValueError | TypeError):
+        return LLMFailure("unusable", message)
+    return LLMFailure("unavailable", message)
+
+
+def _nothing_listening(exc: BaseException) -> bool:
+    """True when the provider could not be connected to at all (seen through the wrapping)."""
+    seen: BaseException | None = exc
+    for _ in range(20):
+        if seen is None:
+            return False
+        if isinstance(seen, ConnectionError):  # ConnectionRefusedError, ConnectionResetError...
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _cost(model: str, prompt_tokens: int | None, completion_tokens: int | None) -> float | None:
+    if prompt_tokens is None and completion_tokens is None:
+        return None
+    try:
+        import litellm
+
+        prompt_cost, completion_cost = litellm.cost_per_token(
+            model=model, prompt_tokens=prompt_tokens or 0, completion_tokens=completion_tokens or 0
+        )
+        return round(prompt_cost + completion_cost, 8)
+    except Exception:  # unknown models have no price: leave the cost empty
+        return None
+
+
+class LegacyImprover:
+    """DSPy ChainOfThought on the LM from settings, one `dspy.context` per request."""
+
+    def __init__(self, settings: Settings, lm: Any = None, program: Any = None):
+        self.settings = settings
+        self._lm = lm
+        self._program = program
+        self._custom_lm = lm is not None
+        # After a transport failure (nothing listening), skip the LLM until this moment:
+        # a stopped Ollama must not cost every hotkey press a full retry cycle.
+        self._down_until = 0.0
+        self._down_reason = ""
+
+    @property
+    def provider(self) -> str:
+        return "custom" if self._custom_lm else self.settings.llm_provider
+
+    @property
+    def model(self) -> str:
+        return (
+            str(getattr(self._lm, "model", "custom"))
+            if self._custom_lm
+            else self.settings.model_name
+        )
+
+    def _ensure(self) -> None:
+        if self._lm is None:
+            self._lm = build_lm(self.settings)
+        if self._program is None:
+            self._program = build_program()
+
+    async def improve(self, idea: str, context: str) -> Improvement:
+        if not _warm.is_set():
+            await asyncio.to_thread(warm_up)
+        import dspy
+
+        self._ensure()
+        wait = self._down_until - time.monotonic()
+        if wait > 0:
+            raise LLMFailure(
+                "unavailable", f"{self._down_reason} (not retried for another {wait:.0f} s)"
+            )
+        try:
+            async with asyncio.timeout(self.settings.llm_timeout_s):
+                with dspy.context(lm=self._lm, track_usage=True):
+                    prediction = await self._program.acall(original_idea=idea, context=context)
+        except (Exception, TimeoutError) as exc:
+            failure = _classify(exc)
+            if _nothing_listening(exc) and self.settings.llm_retry_after_s:
+                self._down_until = time.monotonic() + self.settings.llm_retry_after_s
+                self._down_reason = failure.message
+            raise failure from exc
+        self._down_until = 0.0
+        return self._to_improvement(prediction)
+
+    def _to_improvement(self, p: Any) -> Improvement:
+        improved = str(getattr(p, "improved_prompt", "") or "").strip()
+        if not improved:
+            raise LLMFailure("unusable", "the answer had no improved_prompt")
+        guardrails = p.guardrails if isinstance(p.guardrails, list) else [p.guardrails]
+        guardrails = [str(g).strip() for g in guardrails if str(g or "").strip()]
+        try:
+            confidence = float(p.confidence)
+            confidence = min(1.0, max(0.0, confidence)) if confidence == confidence else None
+        except (TypeError, ValueError):
+            confidence = None
+        usage = {}
+        try:
+            usage = next(iter((p.get_lm_usage() or {}).values()), {}) or {}
+        except Exception:
+            usage = {}
+        prompt_tokens = usage.get("prompt_tokens")
+        completion_tokens = usage.get("completion_tokens")
+        return Improvement(
+            improved_prompt=improved,
+            role=str(p.role or "").strip(),
+            directive=str(p.directive or "").strip(),
+            framework=normalize_framework(p.framework),
+            framework_raw=str(p.framework or "") or None,
+            guardrails=guardrails,
+            reasoning=(str(p.reasoning).strip() or None) if getattr(p, "reasoning", None) else None,
+            confidence=confidence,
+            backend="zero-shot",
+            provider=self.provider,
+            model=self.model,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=completion_tokens,
+            cost_usd=_cost(self._lm.model, prompt_tokens, completion_tokens),
+        )
+
+
+_warm = threading.Event()
+_warm_lock = threading.Lock()
+
+
+def warm_up() -> None:
+    """Import dspy and litellm once, ahead of the first legacy request (run in a thread).
+
+    Two threads importing litellm at once can see it half-initialised, hence the lock.
+    """
+    with _warm_lock:
+        if not _warm.is_set():
+            import dspy  # noqa: F401
+            import litellm
+
+            # litellm prints banners and an INFO line per call; the server log needs neither.
+            litellm.suppress_debug_info = True
+            logging.getLogger("LiteLLM").setLevel(logging.WARNING)
+            _warm.set()

@@ -1,0 +1,218 @@
+"""Schema of the history database, as sqlite-utils migrations.
+
+Each migration runs in a transaction together with its record in `_sqlite_migrations`.
+Databases left by the earlier backend are adopted in place by the first migration.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+TABLE = "prompt_history"
+FTS_COLUMNS = ["original_idea", "context", "improved_prompt"]
+
+# CHECKs cannot be added by ALTER TABLE or transform(), so the canonical table is
+# written out once here; later changes go through table.transform().
+CREATE_PROMPT_HISTORY = """
+CREATE TABLE prompt_history (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    request_id TEXT,
+    client TEXT,
+    mode TEXT,
+    backend TEXT,
+    status TEXT NOT NULL DEFAULT 'ok' CHECK (status IN ('ok', 'error')),
+    error TEXT,
+    original_idea TEXT NOT NULL,
+    context TEXT NOT NULL DEFAULT '',
+    improved_prompt TEXT,
+    role TEXT,
+    directive TEXT,
+    framework TEXT,
+    framework_raw TEXT,
+    guardrails TEXT,
+    reasoning TEXT,
+    confidence REAL CHECK (confidence IS NULL OR (confidence >= 0 AND confidence <= 1)),
+    provider TEXT,
+    model TEXT,
+    latency_ms REAL CHECK (latency_ms IS NULL OR latency_ms >= 0),
+    prompt_tokens INTEGER CHECK (prompt_tokens IS NULL OR prompt_tokens >= 0),
+    completion_tokens INTEGER CHECK (completion_tokens IS NULL OR completion_tokens >= 0),
+    cost_usd REAL CHECK (cost_usd IS NULL OR cost_usd >= 0)
+)
+"""
+
+COLUMNS = [
+    "created_at",
+    "request_id",
+    "client",
+    "mode",
+    "backend",
+    "status",
+    "error",
+    "original_idea",
+    "context",
+    "improved_prompt",
+    "role",
+    "directive",
+    "framework",
+    "framework_raw",
+    "guardrails",
+    "reasoning",
+    "confidence",
+    "provider",
+    "model",
+    "latency_ms",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+]
+
+migrations = Migrations("prompt_improver")
+
+
+@dataclass
+class MigrationReport:
+    path: Path
+    adopted: str | None = None
+    applied: list[str] = field(default_factory=list)
+    rows: int = 0
+
+
+def _legacy_shape(db: sqlite_utils.Database) -> str | None:
+    """Which earlier backend left this table: 'a' (created_at, JSON guardrails) or 'b'."""
+    if not db[TABLE].exists():
+        return None
+    columns = set(db[TABLE].columns_dict)
+    if "request_id" in columns:
+        return None
+    if "timestamp" in columns and "created_at" not in columns:
+        return "b"
+    return "a"
+
+
+def _lines_to_json(text: str | None) -> str | None:
+    """Shape (b) stored guardrails as newline-separated lines; we store a JSON array."""
+    if text is None:
+        return None
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            if isinstance(json.loads(stripped), list):
+                return stripped
+        except ValueError:
+            pass
+    lines = [line.strip().lstrip("-*•0123456789.) ").strip() for line in text.splitlines()]
+    return json.dumps([line for line in lines if line], ensure_ascii=False)
+
+
+def _adopt(db: sqlite_utils.Database, shape: str) -> None:
+    """Rebuild a legacy table in the canonical schema, keeping every row with its id."""
+    old_columns = set(db[TABLE].columns_dict)
+
+    def col(name: str, default: str = "NULL") -> str:
+        return f'"{name}"' if name in old_columns else default
+
+    if shape == "a":
+        created_at = col("created_at", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
+        guardrails = col("guardrails")
+        model = col("model")
+    else:
+        db.conn.create_function("pi_lines_to_json", 1, _lines_to_json, deterministic=True)
+        created_at = col("timestamp", "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')")
+        guardrails = f"pi_lines_to_json({col('guardrails')})"
+        model = col("model_version")
+    # Values outside the new CHECKs would abort the copy: keep the row, null the value.
+    confidence = col("confidence")
+    latency = col("latency_ms")
+    select = {
+        "id": '"id"',
+        "created_at": f"COALESCE({created_at}, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))",
+        "client": "'legacy'",
+        "mode": "'legacy'",
+        "backend": col("backend"),
+        "status": "'ok'",
+        "original_idea": f"COALESCE({col('original_idea')}, '')",
+        "context": f"COALESCE({col('context')}, '')",
+        "improved_prompt": col("improved_prompt"),
+        "role": col("role"),
+        "directive": col("directive"),
+        "framework": col("framework"),
+        "framework_raw": col("framework"),
+        "guardrails": guardrails,
+        "reasoning": col("reasoning"),
+        "confidence": f"CASE WHEN {confidence} BETWEEN 0 AND 1 THEN {confidence} END",
+        "provider": col("provider"),
+        "model": model,
+        "latency_ms": f"CASE WHEN {latency} >= 0 THEN {latency} END",
+    }
+    legacy_name = "_prompt_history_legacy"
+    db.execute(f'ALTER TABLE "{TABLE}" RENAME TO "{legacy_name}"')
+    db.execute(CREATE_PROMPT_HISTORY)
+    db.execute(
+        f"INSERT INTO {TABLE} ({', '.join(select)}) "
+        f'SELECT {", ".join(select.values())} FROM "{legacy_name}"'
+    )
+    db.execute(f'DROP TABLE "{legacy_name}"')
+
+
+@migrations()
+def m001_prompt_history(db: sqlite_utils.Database) -> None:
+    shape = _legacy_shape(db)
+    if shape:
+        _adopt(db, shape)
+    elif not db[TABLE].exists():
+        db.execute(CREATE_PROMPT_HISTORY)
+
+
+@migrations()
+def m002_indexes(db: sqlite_utils.Database) -> None:
+    table = db.table(TABLE)
+    for columns in (
+        ["created_at"],
+        ["model"],
+        ["backend"],
+        ["framework"],
+        ["status"],
+        ["request_id"],
+    ):
+        table.create_index(columns, if_not_exists=True)
+
+
+@migrations()
+def m003_search(db: sqlite_utils.Database) -> None:
+    table = db.table(TABLE)
+    # unicode61 with diacritics removed, so "funcion" finds "función" (ideas are often Spanish).
+    table.enable_fts(
+        FTS_COLUMNS, create_triggers=True, tokenize="unicode61 remove_diacritics 2", replace=True
+    )
+    table.populate_fts(FTS_COLUMNS)
+
+
+def connect(path: Path | str, *, busy_timeout_ms: int = 5000) -> sqlite_utils.Database:
+    """Open for writing: WAL, NORMAL sync (durable across app crashes), a busy timeout."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(path)
+    db.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    db.enable_wal()
+    db.execute("PRAGMA synchronous = NORMAL")
+    return db
+
+
+def migrate(path: Path | str, *, busy_timeout_ms: int = 5000) -> MigrationReport:
+    """Bring the database at `path` to the current schema; say what was done."""
+    db = connect(path, busy_timeout_ms=busy_timeout_ms)
+    try:
+        report = MigrationReport(path=Path(path), adopted=_legacy_shape(db))
+        report.applied = [m.name for m in migrations.pending(db)]
+        migrations.apply(db)
+        report.rows = db.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
+        return report
+    finally:
+        db.close()

@@ -1,0 +1,129 @@
+"""What the API accepts: request bodies validated into clear, field-named errors."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+    ValidationError,
+    field_validator,
+)
+
+from writer.improver import normalize_framework
+
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,36}$")
+MAX_RECORDS = 1000
+
+Text = Annotated[str, StringConstraints(max_length=100_000)]
+Short = Annotated[str, StringConstraints(max_length=200)]
+
+
+class ImproveRequest(BaseModel):
+    # Unknown keys are ignored: the extension may send more than we read.
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
+
+    idea: str = Field(max_length=20_000)
+    context: str = Field("", max_length=5000)
+    mode: Literal["legacy", "nlac"] = "legacy"
+
+    @field_validator("idea")
+    @classmethod
+    def _idea_long_enough(cls, value: str) -> str:
+        if len(value.strip()) < 5:
+            raise ValueError("must be at least 5 characters once stripped")
+        return value.strip()
+
+
+class HistoryRecord(BaseModel):
+    """A record produced elsewhere (for example the extension calling Ollama itself)."""
+
+    # Unknown keys are refused: a misspelt field would otherwise be silently lost.
+    model_config = ConfigDict(extra="forbid")
+
+    original_idea: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+    improved_prompt: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
+    context: str = Field("", max_length=5000)
+    created_at: datetime | None = None
+    request_id: str | None = Field(None, pattern=REQUEST_ID_RE.pattern)
+    client: Short = "api"
+    mode: Short | None = None
+    backend: Short | None = None
+    status: Literal["ok", "error"] = "ok"
+    error: Text | None = None
+    role: Text | None = None
+    directive: Text | None = None
+    framework: Short | None = None
+    guardrails: list[Annotated[str, StringConstraints(max_length=2000)]] | None = Field(
+        None, max_length=50
+    )
+    reasoning: Text | None = None
+    confidence: float | None = Field(None, ge=0, le=1)
+    provider: Short | None = None
+    model: Short | None = None
+    latency_ms: float | None = Field(None, ge=0, le=86_400_000)
+    prompt_tokens: int | None = Field(None, ge=0)
+    completion_tokens: int | None = Field(None, ge=0)
+    cost_usd: float | None = Field(None, ge=0)
+
+    @field_validator("original_idea", "improved_prompt")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be blank")
+        return value
+
+    def to_row(self) -> dict[str, Any]:
+        row = self.model_dump()
+        created = self.created_at or datetime.now(UTC)
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        row["created_at"] = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        row["framework_raw"] = self.framework
+        row["framework"] = normalize_framework(self.framework) if self.framework else None
+        return row
+
+
+_records = TypeAdapter(list[HistoryRecord])
+
+
+def describe(error: ValidationError, prefix: str = "") -> str:
+    """'records[3].confidence: Input should be less than or equal to 1' style messages."""
+    parts = []
+    for item in error.errors(include_url=False)[:5]:
+        loc = prefix
+        for part in item["loc"]:
+            loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown field (check its spelling; see /api/v1/openapi.json)"
+        parts.append(f"{loc or 'body'}: {message}")
+    more = len(error.errors()) - 5
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+def parse_records(body: Any) -> list[HistoryRecord]:
+    """One record (an object) or up to MAX_RECORDS (an array). Raises ValueError with a detail."""
+    if isinstance(body, dict):
+        try:
+            return [HistoryRecord.model_validate(body)]
+        except ValidationError as exc:
+            raise ValueError(describe(exc)) from None
+    if isinstance(body, list):
+        if not body:
+            raise ValueError("body: the array is empty; send at least one record")
+        if len(body) > MAX_RECORDS:
+            raise ValueError(
+                f"body: {len(body)} records in one request; send at most {MAX_RECORDS} per request"
+            )
+        try:
+            return _records.validate_python(body)
+        except ValidationError as exc:
+            raise ValueError(describe(exc, prefix="records")) from None
+    raise ValueError("body: must be a JSON object (one record) or an array of records")

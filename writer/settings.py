@@ -1,0 +1,104 @@
+"""Settings from the environment and `.env`, with the names existing users already have."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# The repository root: metadata.yml, plugins/ and datasette/ live here (editable install).
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+Provider = Literal["ollama", "openai", "anthropic", "gemini", "deepseek"]
+
+DEFAULT_MODELS: dict[str, str] = {
+    "ollama": "llama3.1",
+    "openai": "gpt-4o-mini",
+    "anthropic": "claude-3-5-haiku-latest",
+    "gemini": "gemini-1.5-flash",
+    "deepseek": "deepseek-chat",
+}
+
+# litellm's provider prefix for each of our provider names.
+LITELLM_PREFIX: dict[str, str] = {
+    "ollama": "ollama_chat",
+    "openai": "openai",
+    "anthropic": "anthropic",
+    "gemini": "gemini",
+    "deepseek": "deepseek",
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", case_sensitive=False)
+
+    llm_provider: Provider = "ollama"
+    llm_model: str = ""
+    llm_base_url: str = "http://localhost:11434"
+    llm_api_key: SecretStr | None = None
+    openai_api_key: SecretStr | None = None
+    anthropic_api_key: SecretStr | None = None
+    gemini_api_key: SecretStr | None = None
+    deepseek_api_key: SecretStr | None = None
+    llm_timeout_s: float = Field(120.0, gt=0)
+    # A refused connection is retried too, with backoff: keep this small for a hotkey.
+    llm_max_retries: int = Field(1, ge=0, le=10)
+    # After "nothing is listening", answer without the LLM for this long (0: always try).
+    llm_retry_after_s: float = Field(30.0, ge=0)
+    llm_temperature: float | None = None
+    llm_max_tokens: int | None = 2000
+    llm_fallback: Literal["nlac", "none"] = "nlac"
+
+    nlac_k: int = Field(3, ge=1, le=10)
+
+    sqlite_enabled: bool = True
+    sqlite_db_path: Path = PROJECT_ROOT / "data" / "prompt_history.db"
+    sqlite_busy_timeout_ms: int = Field(5000, ge=0)
+    # How many queued rows one commit may take (group commit).
+    sqlite_max_batch: int = Field(1000, ge=1)
+
+    datasette_metadata: Path = PROJECT_ROOT / "metadata.yml"
+    datasette_plugins_dir: Path = PROJECT_ROOT / "plugins"
+    datasette_templates_dir: Path = PROJECT_ROOT / "datasette" / "templates"
+    datasette_static_dir: Path = PROJECT_ROOT / "datasette" / "static"
+    # Turn off arbitrary SQL in Datasette when the history is shared.
+    datasette_allow_sql: bool = True
+
+    max_body_bytes: int = 1024 * 1024
+
+    @cached_property
+    def model_name(self) -> str:
+        return self.llm_model or DEFAULT_MODELS[self.llm_provider]
+
+    @cached_property
+    def litellm_model(self) -> str:
+        return f"{LITELLM_PREFIX[self.llm_provider]}/{self.model_name}"
+
+    def api_key(self) -> str | None:
+        """The key for the configured provider: LLM_API_KEY wins over the provider's own name."""
+        secret = self.llm_api_key or {
+            "openai": self.openai_api_key,
+            "anthropic": self.anthropic_api_key,
+            "gemini": self.gemini_api_key,
+            "deepseek": self.deepseek_api_key,
+        }.get(self.llm_provider)
+        return secret.get_secret_value() if secret else None
+
+    def api_base(self) -> str | None:
+        """LLM_BASE_URL applies to Ollama always, to other providers only when changed."""
+        default = type(self).model_fields["llm_base_url"].default
+        if self.llm_provider == "ollama" or self.llm_base_url != default:
+            return self.llm_base_url
+        return None
+
+    @property
+    def dspy_configured(self) -> bool:
+        """True when the legacy mode has what it needs to call an LLM (no network check)."""
+        return bool(self.model_name) and (
+            self.llm_provider == "ollama"
+            or self.api_key() is not None
+            or self.api_base() is not None
+        )
