@@ -43,7 +43,12 @@ def make_datasette(settings: Settings) -> Any:
         static_mounts=[("assets", str(settings.datasette_static_dir))]
         if settings.datasette_static_dir.is_dir()
         else None,
-        settings={"sql_time_limit_ms": 1000, "facet_time_limit_ms": 300},
+        # Table pages show a short preview of long text; row pages show it all.
+        settings={
+            "sql_time_limit_ms": 1000,
+            "facet_time_limit_ms": 300,
+            "truncate_cells_html": 160,
+        },
     )
     if settings.sqlite_db_path.exists():
         ds.add_database(

@@ -159,6 +159,39 @@ def migrate_command(db: Path | None) -> None:
     click.echo(f"{report.rows} rows in prompt_history.")
 
 
+@cli.command(name="demo-data")
+@db_option
+@click.option("--rows", default=500, show_default=True, type=click.IntRange(1), help="Rows to add")
+@click.option(
+    "--days",
+    default=90,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Spread the rows over this many days, ending now",
+)
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same rows")
+def demo_data(db: Path | None, rows: int, days: int, seed: int) -> None:
+    """Add generated, realistic history rows (for trying the dashboard and for benchmarks)."""
+    import time
+
+    from writer import demo
+
+    settings = _settings(db)
+    started = time.perf_counter()
+    with click.progressbar(
+        length=rows, label=f"Writing {rows:,} rows", show_pos=True, show_eta=True
+    ) as bar:
+        written = demo.write(
+            settings.sqlite_db_path, rows, days=days, seed=seed, progress=bar.update
+        )
+    elapsed = time.perf_counter() - started
+    size = settings.sqlite_db_path.stat().st_size / 1e6
+    click.echo(
+        f"Added {written:,} rows to {settings.sqlite_db_path} in {elapsed:.1f} s "
+        f"({written / elapsed:,.0f} rows/s); the file is {size:,.0f} MB."
+    )
+
+
 def main() -> None:  # pragma: no cover - python -m writer.cli
     cli(prog_name="prompt-improver")
 

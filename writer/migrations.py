@@ -13,6 +13,8 @@ from pathlib import Path
 import sqlite_utils
 from sqlite_utils.migrations import Migrations
 
+from writer import rollups
+
 TABLE = "prompt_history"
 FTS_COLUMNS = ["original_idea", "context", "improved_prompt"]
 
@@ -192,6 +194,45 @@ def m003_search(db: sqlite_utils.Database) -> None:
         FTS_COLUMNS, create_triggers=True, tokenize="unicode61 remove_diacritics 2", replace=True
     )
     table.populate_fts(FTS_COLUMNS)
+
+
+@migrations()
+def m004_rollups(db: sqlite_utils.Database) -> None:
+    rollups.create(db, TABLE)
+    # Newest-first lists filtered by one column read these instead of sorting every match.
+    table = db.table(TABLE)
+    for columns in (
+        ["framework", "created_at"],
+        ["status", "created_at"],
+        ["model", "created_at"],
+        ["latency_ms"],
+    ):
+        table.create_index(columns, if_not_exists=True)
+
+
+@migrations()
+def m005_views(db: sqlite_utils.Database) -> None:
+    for name, sql in VIEWS.items():
+        db.create_view(name, sql, replace=True)
+
+
+VIEWS = {
+    # Successful rows with what a trainset needs (the shape of the seed few-shot data).
+    "improvements_ok": f"""
+        SELECT id, created_at, mode, backend, model, original_idea, context, improved_prompt,
+            role, directive, framework, guardrails, reasoning, confidence
+        FROM {TABLE}
+        WHERE status = 'ok' AND improved_prompt IS NOT NULL
+    """,
+    # Failed requests, and the LLM failures a fallback answer covered.
+    "failures": f"""
+        SELECT id, created_at,
+            CASE WHEN status = 'error' THEN 'error' ELSE 'fallback' END AS kind,
+            mode, backend, provider, model, error, latency_ms, request_id, client, original_idea
+        FROM {TABLE}
+        WHERE status = 'error' OR error IS NOT NULL
+    """,
+}
 
 
 def connect(path: Path | str, *, busy_timeout_ms: int = 5000) -> sqlite_utils.Database:

@@ -1,0 +1,229 @@
+"""Realistic generated history: for trying the dashboards, the browser tests and benchmarks.
+
+Rows look like a few months of use: ideas in English and Spanish, prompts of the real size
+(the offline improver writes them), several models with their own latency, token and cost
+profiles, a few percent of failures and fallbacks, busier weekdays. Same seed, same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from writer import nlac
+from writer.improver import normalize_framework
+from writer.migrations import COLUMNS, TABLE, connect, migrate
+from writer.storage import INSERT_SQL
+
+TASKS_EN = [
+    "Design a REST API for {t}",
+    "Write unit tests for {t}",
+    "Explain how {t} works to a junior",
+    "Debug a memory leak in {t}",
+    "Write a blog post about {t}",
+    "Compare two options for {t}",
+    "Plan the migration of {t} to the cloud",
+    "Write SQL to report on {t}",
+    "Summarize the design doc for {t}",
+    "Set up monitoring alerts for {t}",
+    "Refactor the code of {t}",
+    "Write a PRD for {t}",
+]
+TASKS_ES = [
+    "Diseña una API REST para {t}",
+    "Escribe tests unitarios para {t}",
+    "Explica cómo funciona {t}",
+    "Encuentra por qué {t} va lento",
+    "Redacta un correo sobre {t}",
+    "Analiza las métricas de {t}",
+    "Planifica la migración de {t}",
+    "Documenta la arquitectura de {t}",
+]
+TOPICS = [
+    "the billing service",
+    "Postgres replication",
+    "a React form hook",
+    "the payments queue",
+    "Kubernetes networking",
+    "our CSV importer",
+    "the search ranking",
+    "a Go worker pool",
+    "the mobile onboarding",
+    "the data warehouse",
+    "OAuth login",
+    "the image cache",
+    "el servicio de facturas",
+    "la base de datos de pedidos",
+    "el panel de métricas",
+    "los webhooks de Stripe",
+    "el cliente de Ollama",
+    "la cola de correos",
+]
+CONTEXTS = [
+    "",
+    "",
+    "",
+    "We use Python 3.11 and FastAPI.",
+    "Equipo de 4 personas, plazo 2 semanas.",
+    "The service handles 2k requests per second.",
+    "Tabla con 10M filas en Postgres 15.",
+]
+# name, provider, share of legacy requests, median latency ms, $/1M prompt, $/1M completion
+MODELS = [
+    ("llama3.1", "ollama", 0.5, 2600, 0.0, 0.0),
+    ("gpt-4o-mini", "openai", 0.3, 1700, 0.15, 0.60),
+    ("claude-3-5-haiku-latest", "anthropic", 0.2, 2100, 0.80, 4.00),
+]
+RAW_FRAMEWORKS = {
+    "chain-of-thought": ["Chain-of-Thought", "CoT", "chain of thought"],
+    "tree-of-thoughts": ["Tree of Thoughts", "ToT"],
+    "decomposition": ["Decomposition", "Step-by-step decomposition"],
+    "role-playing": ["Role-Playing", "Persona"],
+}
+ERRORS = {
+    "timeout": "LLM timeout: no answer in time. What to do: raise LLM_TIMEOUT_S, use a faster "
+    "model, or use mode 'nlac'.",
+    "unavailable": "LLM unavailable: litellm.APIConnectionError: Cannot connect to host "
+    "localhost:11434. What to do: check that the LLM server is running and LLM_PROVIDER, "
+    "LLM_BASE_URL and the API key are right, or use mode 'nlac'.",
+    "unusable": "LLM unusable: Adapter ChatAdapter failed to parse the LM response. What to "
+    "do: try again, or use a model that follows instructions better, or mode 'nlac'.",
+}
+
+
+def _ideas(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    ideas = set()
+    while len(ideas) < n:
+        tasks = TASKS_ES if rng.random() < 0.4 else TASKS_EN
+        ideas.add((rng.choice(tasks).format(t=rng.choice(TOPICS)), rng.choice(CONTEXTS)))
+    return sorted(ideas)
+
+
+def generate(
+    rows: int, *, days: int = 90, seed: int = 1, end: datetime | None = None
+) -> Iterator[dict]:
+    """Yield `rows` history rows spread over the last `days` days, oldest first."""
+    rng = random.Random(seed)
+    pool = [(idea, ctx, nlac.improve(idea, ctx)) for idea, ctx in _ideas(rng, 240)]
+    end = end or datetime.now(UTC)
+    start = end - timedelta(days=days)
+    span = (end - start).total_seconds()
+    # Busier on weekdays: draw times, keep weekend ones with lower probability.
+    times = []
+    while len(times) < rows:
+        t = start + timedelta(seconds=rng.random() * span)
+        if t.weekday() < 5 or rng.random() < 0.45:
+            times.append(t)
+    times.sort()
+    for t in times:
+        idea, context, offline = rng.choice(pool)
+        row = {
+            "created_at": t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "request_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
+            "client": rng.choices(["raycast", "cli", "api"], [0.8, 0.1, 0.1])[0],
+            "mode": "nlac" if rng.random() < 0.3 else "legacy",
+            "status": "ok",
+            "error": None,
+            "original_idea": idea,
+            "context": context,
+        }
+        if row["mode"] == "nlac":
+            row.update(_offline(offline), latency_ms=round(rng.lognormvariate(0.3, 0.4), 2))
+        else:
+            row.update(_llm_row(rng, offline))
+        yield row
+
+
+def _offline(result: nlac.NlacResult) -> dict:
+    return {
+        "backend": "nlac",
+        "improved_prompt": result.improved_prompt,
+        "role": result.role,
+        "directive": result.directive,
+        "framework": result.framework,
+        "framework_raw": result.framework,
+        "guardrails": json.dumps(result.guardrails),
+        "reasoning": result.reasoning,
+        "confidence": result.confidence,
+    }
+
+
+def _llm_row(rng: random.Random, offline: nlac.NlacResult) -> dict:
+    model, provider, _, median, price_in, price_out = rng.choices(MODELS, [m[2] for m in MODELS])[0]
+    latency = round(median * rng.lognormvariate(0, 0.45), 2)
+    row = {"backend": "zero-shot", "provider": provider, "model": model, "latency_ms": latency}
+    outcome = rng.random()
+    if outcome < 0.03:
+        kind = rng.choices(["timeout", "unavailable", "unusable"], [0.3, 0.5, 0.2])[0]
+        if kind == "timeout":
+            row["latency_ms"] = round(120_000 + rng.random() * 50, 2)
+        return {**row, "status": "error", "error": ERRORS[kind]}
+    if outcome < 0.06 and provider == "ollama":
+        return {
+            **row,
+            **_offline(offline),
+            "error": "fallback to nlac after " + ERRORS["unavailable"],
+            "latency_ms": round(rng.uniform(5, 40), 2),
+        }
+    prompt_tokens = rng.randint(380, 720)
+    completion_tokens = int(len(offline.improved_prompt) / 4 * rng.uniform(0.8, 1.3))
+    framework = rng.choices(list(RAW_FRAMEWORKS), [0.4, 0.15, 0.35, 0.1])[0]
+    raw = rng.choice(RAW_FRAMEWORKS[framework])
+    return {
+        **row,
+        **_offline(offline),
+        "backend": "zero-shot",
+        "framework": normalize_framework(raw),
+        "framework_raw": raw,
+        "confidence": round(min(1.0, max(0.0, rng.gauss(0.82, 0.08))), 2),
+        "reasoning": f"The idea asks for {offline.framework} work; {raw} keeps it reviewable.",
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "cost_usd": round((prompt_tokens * price_in + completion_tokens * price_out) / 1e6, 8),
+    }
+
+
+def write(
+    path: Path,
+    rows: int,
+    *,
+    days: int = 90,
+    seed: int = 1,
+    batch: int = 5000,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Add `rows` generated rows to the database at `path` (migrated first)."""
+    migrate(path)
+    conn: sqlite3.Connection = connect(path).conn
+    conn.isolation_level = None
+    written = 0
+    chunk: list[tuple] = []
+    try:
+        for row in generate(rows, days=days, seed=seed):
+            chunk.append(tuple(row.get(c) for c in COLUMNS))
+            if len(chunk) == batch:
+                written += _flush(conn, chunk, progress)
+        if chunk:
+            written += _flush(conn, chunk, progress)
+        conn.execute(f"ANALYZE {TABLE}")
+    finally:
+        conn.close()
+    return written
+
+
+def _flush(
+    conn: sqlite3.Connection, chunk: list[tuple], progress: Callable[[int], None] | None
+) -> int:
+    conn.execute("BEGIN")
+    conn.executemany(INSERT_SQL, chunk)
+    conn.execute("COMMIT")
+    n = len(chunk)
+    chunk.clear()
+    if progress:
+        progress(n)
+    return n
