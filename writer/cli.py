@@ -192,6 +192,46 @@ def demo_data(db: Path | None, rows: int, days: int, seed: int) -> None:
     )
 
 
+@cli.command(name="bench-queries")
+@db_option
+@click.option(
+    "--runs",
+    default=5,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Runs per query; the median is reported",
+)
+def bench_queries(db: Path | None, runs: int) -> None:
+    """Time every dashboard chart, canned query and main page through Datasette."""
+    from writer.query_timings import targets, time_queries
+
+    settings = _settings(db)
+    if not settings.sqlite_db_path.exists():
+        raise click.ClickException(
+            f"{settings.sqlite_db_path} does not exist; make one with "
+            "`prompt-improver demo-data --rows 1000000 --db PATH`"
+        )
+    rows = _row_count(settings.sqlite_db_path)
+    total = len(targets(settings.sqlite_db_path))
+    click.echo(f"{rows:,} rows in {settings.sqlite_db_path}; median of {runs} runs each", err=True)
+    with click.progressbar(length=total, label="Timing", show_pos=True) as bar:
+        timings = time_queries(settings.sqlite_db_path, runs, lambda name: bar.update(1))
+    click.echo("| query | median ms | max ms | HTTP | under 1 s |")
+    click.echo("| --- | ---: | ---: | ---: | --- |")
+    for t in timings:
+        ok = "yes" if t.status == 200 and t.max_ms < 1000 else "**NO**"
+        click.echo(f"| {t.name} | {t.median_ms:,.1f} | {t.max_ms:,.1f} | {t.status} | {ok} |")
+    failed = [t.name for t in timings if t.status != 200]
+    if failed:
+        raise click.ClickException(f"{len(failed)} failed (over the time limit?): {failed}")
+
+
+def _row_count(path: Path) -> int:
+    import sqlite_utils
+
+    return sqlite_utils.Database(path)["prompt_history"].count
+
+
 def main() -> None:  # pragma: no cover - python -m writer.cli
     cli(prog_name="prompt-improver")
 
