@@ -76,9 +76,11 @@ async def _time_all(db: Path, runs: int, progress: Callable[[str], None] | None)
                     response = await client.get(url)
                     samples.append((time.perf_counter() - started) * 1000)
                     status = response.status_code
-                if url.endswith(".json") or ".json?" in url:
+                if ".json" in url:
                     body = response.json()
-                    rows = len(body.get("rows", [])) if isinstance(body, dict) else None
+                    rows = len(body.get("rows", []))
+                    if body.get("ok") is False:  # Datasette's "query took too long"
+                        status = 500
                 timings.append(
                     Timing(
                         name,

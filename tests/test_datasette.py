@@ -1,0 +1,113 @@
+"""Datasette over the history: metadata, canned queries, read-only guarantees."""
+
+from __future__ import annotations
+
+import statistics
+
+import pytest
+import sqlite_utils
+import yaml
+
+from tests.conftest import ROOT, running
+from writer import demo
+from writer.app import create_app
+from writer.settings import Settings
+
+pytestmark = pytest.mark.anyio
+METADATA = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+DB_META = METADATA["databases"]["prompt_history"]
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ds") / "prompt_history.db"
+    demo.write(path, 1500, days=40, seed=11)
+    return path
+
+
+@pytest.fixture
+async def ds(demo_db):
+    async with running(create_app(Settings(_env_file=None, sqlite_db_path=demo_db))) as client:
+        yield client
+
+
+def test_every_table_view_column_and_query_is_described(demo_db):
+    db = sqlite_utils.Database(demo_db)
+    tables = DB_META["tables"]
+    for name in db.table_names() + db.view_names():
+        assert name in tables and tables[name].get("description"), name
+        if tables[name].get("hidden"):
+            continue
+        columns = set(db[name].columns_dict)
+        assert set(tables[name].get("columns", {})) == columns, name
+    for name, query in DB_META["queries"].items():
+        assert query.get("title") and query.get("description"), name
+        assert not query.get("write"), f"{name} must stay read-only"
+    units = tables["prompt_history"]["columns"]
+    assert "(ms)" in units["latency_ms"] and "(USD)" in units["cost_usd"]
+
+
+async def test_every_canned_query_answers(ds):
+    params = {
+        "search": "q=postgres",
+        "by_framework": "framework=decomposition",
+        "history_range": "from=2020-01-01",
+    }
+    for name in DB_META["queries"]:
+        r = await ds.get(f"/prompt_history/{name}.json?_shape=array&{params.get(name, 'days=60')}")
+        assert r.status_code == 200, (name, r.text[:300])
+        assert len(r.json()) > 0, name
+
+
+async def test_histogram_percentiles_are_close_to_exact(ds, demo_db):
+    rows = (await ds.get("/prompt_history/model_summary.json?_shape=array&days=60")).json()
+    db = sqlite_utils.Database(demo_db)
+    for row in rows:
+        if row["model"] == "nlac":
+            continue
+        values = sorted(
+            r[0]
+            for r in db.execute(
+                "select latency_ms from prompt_history where model = ? "
+                "and created_at >= date('now', '-60 days')",
+                [row["model"]],
+            )
+        )
+        exact = statistics.median(values)
+        assert abs(row["p50_ms"] - exact) / exact < 0.05, (row, exact)
+
+
+async def test_search_is_ranked_and_snippeted(ds):
+    r = await ds.get("/prompt_history/search.json?_shape=array&q=postgres")
+    hits = r.json()
+    assert hits and all("[[" in hit["snippet"] for hit in hits)
+    quotes = await ds.get('/prompt_history/search.json?_shape=array&q="unbalanced')
+    assert quotes.status_code == 200  # escape_fts keeps FTS syntax errors away
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "insert into prompt_history (created_at, original_idea) values ('x', 'y')",
+        "update prompt_history set status = 'error'",
+        "delete from prompt_history",
+        "attach database '/tmp/evil.db' as evil",
+        "pragma journal_mode = delete",
+        "select 1; drop table prompt_history",
+    ],
+)
+async def test_sql_writes_through_datasette_are_refused(ds, demo_db, sql):
+    before = sqlite_utils.Database(demo_db)["prompt_history"].count
+    r = await ds.get("/prompt_history.json", params={"sql": sql})
+    assert r.status_code in (400, 403), r.text
+    assert sqlite_utils.Database(demo_db)["prompt_history"].count == before
+
+
+async def test_arbitrary_sql_can_be_turned_off(demo_db):
+    settings = Settings(_env_file=None, sqlite_db_path=demo_db, datasette_allow_sql=False)
+    async with running(create_app(settings)) as client:
+        r = await client.get("/prompt_history.json", params={"sql": "select 1"})
+        assert r.status_code == 403
+        # Canned queries keep working.
+        ok = await client.get("/prompt_history/recent.json")
+        assert ok.status_code == 200
