@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import hmac
 import json
 import logging
 import re
@@ -19,6 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from writer import __version__
 from writer.records import REQUEST_ID_RE, HistoryRecord, ImproveRequest, describe, parse_records
 from writer.service import improve_and_record
+from writer.storage import ROW_ERRORS
 
 log = logging.getLogger("prompt_improver")
 CLIENT_RE = re.compile(r"^[a-z0-9._-]{1,32}$")
@@ -50,27 +53,66 @@ class RequestIdMiddleware:
         await self.app(scope, receive, send_with_id)
 
 
+class _DuplicateKey(ValueError):
+    pass
+
+
+def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        key = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _DuplicateKey(key)
+    return obj
+
+
 async def read_json(request: Request) -> Any:
-    """The body as JSON, refusing bodies over the limit before reading them whole."""
-    limit = request.app.state.settings.max_body_bytes
+    """The body as JSON: size-limited, time-limited, strict UTF-8, no duplicate keys."""
+    settings = request.app.state.settings
+    limit = settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"body: {int(declared)} bytes is over the {limit}-byte limit")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"body: over the {limit}-byte limit")
-        chunks.append(chunk)
+    try:
+        async with asyncio.timeout(settings.body_timeout_s):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPException(413, f"body: over the {limit}-byte limit")
+                chunks.append(chunk)
+    except TimeoutError:
+        raise HTTPException(
+            408, f"body: not received within {settings.body_timeout_s:g} s; send it at once"
+        ) from None
     raw = b"".join(chunks)
     if not raw.strip():
         raise HTTPException(400, "body: empty; send a JSON object")
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
     except UnicodeDecodeError:
         raise HTTPException(400, "body: not valid UTF-8; send UTF-8 encoded JSON") from None
+    except RecursionError:
+        raise HTTPException(400, "body: JSON nested too deeply") from None
+    except _DuplicateKey as exc:
+        raise HTTPException(400, f"body: duplicate key {exc}; send each field once") from None
     except ValueError as exc:
         raise HTTPException(400, f"body: malformed JSON ({exc}); send a JSON object") from None
+
+
+def require_write_token(request: Request) -> None:
+    """With WRITE_API_TOKEN set, write endpoints need `Authorization: Bearer <token>`."""
+    token = request.app.state.settings.write_api_token
+    if token is None:
+        return
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+        raise HTTPException(
+            401,
+            "authorization: this endpoint needs 'Authorization: Bearer <WRITE_API_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
 
 
 def client_name(request: Request, default: str) -> str:
@@ -83,6 +125,7 @@ def client_name(request: Request, default: str) -> str:
 
 
 async def improve_prompt(request: Request) -> JSONResponse:
+    require_write_token(request)
     body = await read_json(request)
     if not isinstance(body, dict):
         raise HTTPException(400, "body: must be a JSON object with an 'idea' field")
@@ -103,6 +146,7 @@ async def improve_prompt(request: Request) -> JSONResponse:
 
 
 async def write_history(request: Request) -> JSONResponse:
+    require_write_token(request)
     body = await read_json(request)
     try:
         records = parse_records(body)
@@ -115,7 +159,9 @@ async def write_history(request: Request) -> JSONResponse:
     for row in rows:
         row["request_id"] = row["request_id"] or request.state.request_id
     try:
-        ids = await writer.write(rows)
+        result = await writer.write(rows)
+    except ROW_ERRORS as exc:
+        raise HTTPException(400, f"records: the database refused them ({exc})") from None
     except Exception as exc:
         log.error("history write failed: %s", exc)
         raise HTTPException(
@@ -123,7 +169,20 @@ async def write_history(request: Request) -> JSONResponse:
             f"database: the records could not be stored ({exc}); nothing was stored, "
             "retry later and check /health for the last write error",
         ) from None
-    return JSONResponse({"ids": ids, "count": len(ids)}, status_code=201)
+    if result.spooled:
+        # Durable in the spool (fsync'd) and replayed into the database once it takes writes;
+        # not committed yet, so not 201.
+        return JSONResponse(
+            {
+                "ids": None,
+                "count": len(rows),
+                "spooled": True,
+                "detail": "the database is not taking writes; the records are safe in the spool "
+                "and will be added when it does (see /health)",
+            },
+            status_code=202,
+        )
+    return JSONResponse({"ids": result.ids, "count": len(result.ids)}, status_code=201)
 
 
 async def health(request: Request) -> JSONResponse:
@@ -132,14 +191,14 @@ async def health(request: Request) -> JSONResponse:
     writer = state.writer
     database: dict[str, Any] = {"enabled": writer is not None, "path": str(settings.sqlite_db_path)}
     if writer is not None:
-        database.update(
-            rows=state.rows_at_start + writer.rows_written,
-            queue_depth=writer.queue_depth,
-            rows_written=writer.rows_written,
-            commits=writer.commits,
-            last_error=writer.last_error,
-            last_error_at=writer.last_error_at,
+        status = writer.status()
+        start = state.rows_at_start
+        database["rows"] = (
+            None
+            if start is None
+            else (start + writer.rows_written + writer.rows_replayed - writer.rows_expired)
         )
+        database.update(status)
     return JSONResponse(
         {
             "status": "healthy",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -13,6 +14,7 @@ import yaml
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -20,7 +22,7 @@ from starlette.routing import Mount, Route
 from writer import api, improver
 from writer.migrations import migrate
 from writer.settings import Settings
-from writer.storage import HistoryWriter
+from writer.storage import writer_for
 
 log = logging.getLogger("prompt_improver")
 DATABASE_NAME = "prompt_history"
@@ -98,19 +100,23 @@ def create_app(
         app.state.writer = None
         app.state.rows_at_start = 0
         if settings.sqlite_enabled:
-            report = migrate(
-                settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms
-            )
-            if report.applied:
-                log.info("migrations applied to %s: %s", report.path, ", ".join(report.applied))
-            app.state.rows_at_start = report.rows
-            writer = HistoryWriter(
-                settings.sqlite_db_path,
-                busy_timeout_ms=settings.sqlite_busy_timeout_ms,
-                max_batch=settings.sqlite_max_batch,
-            )
-            writer.start()
-            app.state.writer = writer
+            try:
+                report = migrate(
+                    settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms
+                )
+                if report.applied:
+                    log.info("migrations applied to %s: %s", report.path, ", ".join(report.applied))
+                app.state.rows_at_start = report.rows
+            except (sqlite3.Error, OSError) as exc:
+                # Still serve: the writer spools rows until the database can be opened.
+                log.error(
+                    "cannot open %s (%s); rows go to the spool until it can be",
+                    settings.sqlite_db_path,
+                    exc,
+                )
+                app.state.rows_at_start = None
+            app.state.writer = writer_for(settings)
+            app.state.writer.start()
         if with_datasette:
             datasette_app.ds = make_datasette(settings)
             await datasette_app.ds.invoke_startup()
@@ -132,9 +138,21 @@ def create_app(
     ]
     if with_datasette:
         routes.append(Mount("/", app=datasette_app))
+    middleware = [Middleware(api.RequestIdMiddleware)]
+    origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
+    if origins:
+        middleware.append(
+            Middleware(
+                CORSMiddleware,
+                allow_origins=origins,
+                allow_methods=["GET", "POST"],
+                allow_headers=["authorization", "content-type", "x-request-id", "x-client"],
+                expose_headers=["x-request-id"],
+            )
+        )
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(api.RequestIdMiddleware)],
+        middleware=middleware,
         exception_handlers={HTTPException: http_error, Exception: server_error},
         lifespan=lifespan,
     )

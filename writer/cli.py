@@ -94,10 +94,9 @@ def _is_loopback(host: str) -> bool:
 def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) -> None:
     """Improve IDEA once and record it in the history (client "cli")."""
     from writer.improver import LegacyImprover
-    from writer.migrations import migrate
     from writer.records import ImproveRequest, describe
     from writer.service import improve_and_record
-    from writer.storage import HistoryWriter
+    from writer.storage import writer_for
 
     settings = _settings(db)
     try:
@@ -108,10 +107,7 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
     async def run() -> tuple[int, dict]:
         writer = None
         if settings.sqlite_enabled:
-            migrate(settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-            writer = HistoryWriter(
-                settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms
-            )
+            writer = writer_for(settings, maintenance=False)
             writer.start()
         try:
             outcome = await improve_and_record(

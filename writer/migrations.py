@@ -73,6 +73,7 @@ COLUMNS = [
     "prompt_tokens",
     "completion_tokens",
     "cost_usd",
+    "row_key",
 ]
 
 migrations = Migrations("prompt_improver")
@@ -216,6 +217,13 @@ def m004_rollups(db: sqlite_utils.Database) -> None:
 def m005_views(db: sqlite_utils.Database) -> None:
     for name, sql in VIEWS.items():
         db.create_view(name, sql, replace=True)
+
+
+@migrations()
+def m006_row_key(db: sqlite_utils.Database) -> None:
+    # A key per row, given when the row is made: replaying a spool twice inserts it once.
+    db.table(TABLE).add_column("row_key", str)
+    db.table(TABLE).create_index(["row_key"], unique=True, if_not_exists=True)
 
 
 VIEWS = {

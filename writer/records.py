@@ -25,6 +25,21 @@ Text = Annotated[str, StringConstraints(max_length=100_000)]
 Short = Annotated[str, StringConstraints(max_length=200)]
 
 
+def clean_text(value: Any) -> Any:
+    """Refuse text SQLite or the browser would mangle: NUL characters and lone surrogates."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            raise ValueError("must not contain NUL characters")
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError("must be valid Unicode text (no lone surrogates)") from None
+    elif isinstance(value, list):
+        for item in value:
+            clean_text(item)
+    return value
+
+
 class ImproveRequest(BaseModel):
     # Unknown keys are ignored: the extension may send more than we read.
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=False)
@@ -32,6 +47,8 @@ class ImproveRequest(BaseModel):
     idea: str = Field(max_length=20_000)
     context: str = Field("", max_length=5000)
     mode: Literal["legacy", "nlac"] = "legacy"
+
+    _clean = field_validator("idea", "context")(clean_text)
 
     @field_validator("idea")
     @classmethod
@@ -71,6 +88,8 @@ class HistoryRecord(BaseModel):
     prompt_tokens: int | None = Field(None, ge=0)
     completion_tokens: int | None = Field(None, ge=0)
     cost_usd: float | None = Field(None, ge=0)
+
+    _clean = field_validator("*")(clean_text)
 
     @field_validator("original_idea", "improved_prompt")
     @classmethod

@@ -42,14 +42,17 @@ class Outcome:
 
 
 async def record(writer: HistoryWriter | None, row: dict[str, Any]) -> tuple[int | None, bool]:
-    """Write one row; returns (id, persistence_failed). Recording off gives (None, False)."""
+    """Write one row; returns (id, persistence_failed). Recording off gives (None, False).
+
+    A spooled row is safe on disk but has no id yet: persistence_failed is true."""
     if writer is None:
         return None, False
     try:
-        return (await writer.write([row]))[0], False
+        result = await writer.write([row])
     except Exception as exc:  # the answer still goes out; the row is what we lose
         log.error("could not record request %s: %s", row.get("request_id"), exc)
         return None, True
+    return (None, True) if result.spooled else (result.ids[0], False)
 
 
 async def improve_and_record(

@@ -59,6 +59,21 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(5000, ge=0)
     # How many queued rows one commit may take (group commit).
     sqlite_max_batch: int = Field(1000, ge=1)
+    # After this many failed writes in a row, spool without trying the database...
+    sqlite_breaker_threshold: int = Field(5, ge=1)
+    # ...for this long, then probe it again.
+    sqlite_breaker_cooldown_s: float = Field(300.0, ge=0)
+    sqlite_checkpoint_interval_s: float = Field(30.0, gt=0)
+    # Delete rows older than this many days (0 keeps everything), at start and then hourly.
+    sqlite_retention_days: int = Field(30, ge=0)
+    sqlite_retention_interval_s: float = Field(3600.0, gt=0)
+
+    # Bearer token the write endpoints require; needed to bind beyond loopback.
+    write_api_token: SecretStr | None = None
+    # Origins allowed to call the API from a browser (comma-separated); none by default.
+    cors_allow_origins: str = ""
+    # A request body must arrive within this time (slow-drip bodies get 408).
+    body_timeout_s: float = Field(10.0, gt=0)
 
     datasette_metadata: Path = PROJECT_ROOT / "metadata.yml"
     datasette_plugins_dir: Path = PROJECT_ROOT / "plugins"

@@ -4,27 +4,46 @@ Requests put their rows on a queue and await a future. The thread takes whatever
 queued up, writes it in one transaction (one SAVEPOINT per request, so one bad request
 cannot spoil the others) and resolves every future after the COMMIT: an id handed back
 is on disk.
+
+When the database cannot take the rows (disk full, read-only, removed, locked past the busy
+timeout) they go to the spool instead, and the request is told so. After `breaker_threshold`
+failures in a row the breaker opens: for `breaker_cooldown_s` rows go straight to the spool,
+so a broken database costs requests nothing; then one batch probes the database again. Once
+a commit succeeds the spool is replayed, exactly once. Between requests the thread keeps the
+WAL small (checkpoints) and deletes expired rows in small batches (retention).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import os
 import queue
 import sqlite3
 import threading
+import time
+import uuid
 from concurrent.futures import Future
-from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from writer.migrations import COLUMNS, TABLE, connect
+from writer import retention
+from writer.migrations import COLUMNS, TABLE, connect, migrate
+from writer.settings import Settings
+from writer.spool import Spool, spool_path
 
-INSERT_SQL = (
-    f"INSERT INTO {TABLE} ({', '.join(COLUMNS)}) VALUES ({', '.join('?' for _ in COLUMNS)})"
-)
+log = logging.getLogger("prompt_improver")
+
+_COLUMN_LIST = ", ".join(COLUMNS)
+_PLACEHOLDERS = ", ".join("?" for _ in COLUMNS)
+INSERT_SQL = f"INSERT INTO {TABLE} ({_COLUMN_LIST}) VALUES ({_PLACEHOLDERS})"
+REPLAY_SQL = f"{INSERT_SQL} ON CONFLICT (row_key) DO NOTHING"
+# Errors that say "this row is wrong", not "the database is unwell": never spooled, since
+# replaying them would fail again.
+ROW_ERRORS = (sqlite3.IntegrityError, ValueError, OverflowError, TypeError)
 
 
 def utc_now() -> str:
@@ -43,6 +62,14 @@ def _params(row: dict[str, Any]) -> tuple:
 
 
 @dataclass
+class WriteResult:
+    """ids of the committed rows, or None with spooled=True when they went to the spool."""
+
+    ids: list[int] | None
+    spooled: bool = False
+
+
+@dataclass
 class _Job:
     rows: list[dict[str, Any]]
     future: Future = field(default_factory=Future)
@@ -54,31 +81,81 @@ _STOP = object()
 class HistoryWriter:
     """Owns the write connection in its own thread. Start, submit rows, close to flush."""
 
-    def __init__(self, path: Path | str, *, busy_timeout_ms: int = 5000, max_batch: int = 1000):
+    def __init__(
+        self,
+        path: Path | str,
+        *,
+        busy_timeout_ms: int = 5000,
+        max_batch: int = 1000,
+        breaker_threshold: int = 5,
+        breaker_cooldown_s: float = 300.0,
+        checkpoint_interval_s: float = 30.0,
+        retention_days: int = 0,
+        retention_interval_s: float = 3600.0,
+    ):
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
         self.max_batch = max_batch
+        self.breaker_threshold = breaker_threshold
+        self.breaker_cooldown_s = breaker_cooldown_s
+        self.checkpoint_interval_s = checkpoint_interval_s
+        self.retention_days = retention_days
+        self.retention_interval_s = retention_interval_s
+        self.spool = Spool(spool_path(self.path))
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._conn: sqlite3.Connection | None = None
+        self._inode: tuple[int, int] | None = None
         self.rows_written = 0
+        self.rows_replayed = 0
+        self.rows_spooled = 0
+        self.rows_expired = 0
         self.commits = 0
+        self.consecutive_failures = 0
+        self.breaker_opened_at: float | None = None
         self.last_error: str | None = None
         self.last_error_at: str | None = None
+        self._next_checkpoint = 0.0
+        self._next_retention = 0.0  # run retention right after start
+        self._retention_cutoff: str | None = None
+
+    # -- the request side -------------------------------------------------------------
 
     @property
     def queue_depth(self) -> int:
         return self._queue.qsize()
 
+    @property
+    def breaker(self) -> str:
+        if self.breaker_opened_at is None:
+            return "closed"
+        if time.monotonic() < self.breaker_opened_at + self.breaker_cooldown_s:
+            return "open"
+        return "half-open"
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "queue_depth": self.queue_depth,
+            "rows_written": self.rows_written,
+            "commits": self.commits,
+            "last_error": self.last_error,
+            "last_error_at": self.last_error_at,
+            "breaker": self.breaker,
+            "consecutive_failures": self.consecutive_failures,
+            "spool": self.spool.stats(),
+            "rows_spooled": self.rows_spooled,
+            "rows_replayed": self.rows_replayed,
+            "rows_expired": self.rows_expired,
+            "retention_days": self.retention_days,
+        }
+
     def start(self) -> None:
-        """Start the thread; a database that cannot be opened fails here, not at a request."""
-        opened: Future = Future()
-        self._thread = threading.Thread(
-            target=self._run, args=(opened,), name="history-writer", daemon=True
-        )
+        self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
-        opened.result()
 
     def submit(self, rows: list[dict[str, Any]]) -> Future:
+        for row in rows:
+            row.setdefault("row_key", uuid.uuid4().hex)
         job = _Job(rows)
         if self._thread is None or not self._thread.is_alive():
             job.future.set_exception(RuntimeError("the history writer is not running"))
@@ -86,8 +163,8 @@ class HistoryWriter:
             self._queue.put(job)
         return job.future
 
-    async def write(self, rows: list[dict[str, Any]]) -> list[int]:
-        """Queue rows and wait until they are committed; returns their ids in order."""
+    async def write(self, rows: list[dict[str, Any]]) -> WriteResult:
+        """Queue rows; wait until they are committed (ids) or spooled (fsync'd)."""
         return await asyncio.wrap_future(self.submit(rows))
 
     def close(self, timeout: float = 30.0) -> None:
@@ -96,21 +173,19 @@ class HistoryWriter:
             self._queue.put(_STOP)
             self._thread.join(timeout)
 
-    def _run(self, opened: Future) -> None:
+    # -- the writer thread ------------------------------------------------------------
+
+    def _run(self) -> None:
         try:
-            conn = connect(self.path, busy_timeout_ms=self.busy_timeout_ms).conn
-            conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
-        except Exception as exc:
-            opened.set_exception(exc)
-            return
-        opened.set_result(None)
-        stopping = False
-        try:
-            while not stopping:
-                item = self._queue.get()
+            while True:
+                try:
+                    item = self._queue.get(timeout=self._idle_wait())
+                except queue.Empty:
+                    self._maintain()
+                    continue
                 if item is _STOP:
                     break
-                batch, size = [item], len(item.rows)
+                batch, size, stopping = [item], len(item.rows), False
                 while size < self.max_batch:
                     try:
                         item = self._queue.get_nowait()
@@ -121,11 +196,47 @@ class HistoryWriter:
                         break
                     batch.append(item)
                     size += len(item.rows)
-                self._commit(conn, batch)
+                self._handle(batch)
+                if stopping:
+                    break
+            self._checkpoint()
         finally:
-            conn.close()
+            self._disconnect()
 
-    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> None:
+    def _idle_wait(self) -> float:
+        """How long the queue may stay quiet before maintenance is due."""
+        if self._retention_cutoff is not None:
+            return 0.0  # expired rows left: one batch between requests
+        due = [self._next_checkpoint]
+        if self.retention_days:
+            due.append(self._next_retention)
+        if self.spool.rows and self.breaker != "open":
+            due.append(0.0)
+        return max(0.0, min(due) - time.monotonic()) or 0.001
+
+    def _handle(self, batch: list[_Job]) -> None:
+        if self.breaker == "open":
+            self._to_spool(batch)
+            return
+        try:
+            conn = self._connection()
+            results = self._commit(conn, batch)
+        except (sqlite3.Error, OSError) as exc:
+            self._failed(exc)
+            self._to_spool(batch)
+            return
+        self._succeeded()
+        for job, result in zip(batch, results, strict=True):
+            if isinstance(result, BaseException):
+                self._note_error(result)
+                job.future.set_exception(result)
+            else:
+                self.rows_written += len(result)
+                job.future.set_result(WriteResult(result))
+        if self.spool.rows:
+            self._replay()
+
+    def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> list[Any]:
         results: list[Any] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -135,36 +246,180 @@ class HistoryWriter:
                     ids = [conn.execute(INSERT_SQL, _params(row)).lastrowid for row in job.rows]
                     conn.execute("RELEASE job")
                     results.append(ids)
-                except sqlite3.Error as exc:
+                except ROW_ERRORS as exc:
                     conn.execute("ROLLBACK TO job")
                     conn.execute("RELEASE job")
                     results.append(exc)
             conn.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
+            raise
+        self.commits += 1
+        return results
+
+    def _to_spool(self, batch: list[_Job]) -> None:
+        rows = [row for job in batch for row in job.rows]
+        try:
+            self.spool.append(rows)
+        except OSError as exc:  # nowhere left to put them: the requests must know
             self._note_error(exc)
             for job in batch:
                 job.future.set_exception(exc)
             return
-        self.commits += 1
-        for job, result in zip(batch, results, strict=True):
-            if isinstance(result, BaseException):
-                self._note_error(result)
-                job.future.set_exception(result)
-            else:
-                self.rows_written += len(result)
-                job.future.set_result(result)
+        self.rows_spooled += len(rows)
+        for job in batch:
+            job.future.set_result(WriteResult(None, spooled=True))
+
+    def _replay(self) -> None:
+        """Move spooled rows into the database; the spool is truncated only after COMMIT."""
+        try:
+            conn = self._connection()
+            inserted, torn = replay_spool(conn, self.spool)
+        except (sqlite3.Error, OSError) as exc:
+            self._failed(exc)
+            return
+        self.rows_replayed += inserted
+        log.warning(
+            "replayed %d spooled rows into %s%s",
+            inserted,
+            self.path,
+            f" ({torn} torn lines skipped)" if torn else "",
+        )
+
+    def _failed(self, exc: BaseException) -> None:
+        self._note_error(exc)
+        self._disconnect()
+        self.consecutive_failures += 1
+        if self.consecutive_failures >= self.breaker_threshold:
+            if self.breaker != "open":
+                log.error(
+                    "writes failed %d times in a row; writing to the spool for %.0f s",
+                    self.consecutive_failures,
+                    self.breaker_cooldown_s,
+                )
+            self.breaker_opened_at = time.monotonic()
+
+    def _succeeded(self) -> None:
+        if self.breaker_opened_at is not None:
+            log.warning("the database takes writes again; breaker closed")
+        self.consecutive_failures = 0
+        self.breaker_opened_at = None
 
     def _note_error(self, exc: BaseException) -> None:
         self.last_error = f"{type(exc).__name__}: {exc}"
         self.last_error_at = utc_now()
+        log.error("history write failed: %s", self.last_error)
+
+    def _connection(self) -> sqlite3.Connection:
+        """The write connection, reopened when the file was removed or replaced."""
+        if self._conn is not None and self._file_identity() != self._inode:
+            log.error("%s was removed or replaced; reopening it", self.path)
+            self._disconnect()
+        if self._conn is None:
+            migrate(self.path, busy_timeout_ms=self.busy_timeout_ms)
+            conn = connect(self.path, busy_timeout_ms=self.busy_timeout_ms).conn
+            conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+            conn.execute("PRAGMA journal_size_limit = 67108864")  # WAL shrinks back to 64 MB
+            self._conn, self._inode = conn, self._file_identity()
+        return self._conn
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def _disconnect(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except sqlite3.Error:
+                pass
+            self._conn = None
+
+    # -- maintenance between requests ---------------------------------------------------
+
+    def _maintain(self) -> None:
+        now = time.monotonic()
+        if self.spool.rows and self.breaker != "open":
+            self._replay()
+        if now >= self._next_checkpoint:
+            self._next_checkpoint = now + self.checkpoint_interval_s
+            self._checkpoint()
+        if self.retention_days and self._retention_cutoff is None and now >= self._next_retention:
+            self._next_retention = now + self.retention_interval_s
+            try:
+                self._retention_cutoff = retention.cutoff(self._connection(), self.retention_days)
+            except (sqlite3.Error, OSError) as exc:
+                self._note_error(exc)
+        if self._retention_cutoff is not None:
+            self._expire_batch()
+
+    def _expire_batch(self) -> None:
+        try:
+            deleted = retention.delete_batch(self._connection(), self._retention_cutoff)
+        except (sqlite3.Error, OSError) as exc:
+            self._note_error(exc)
+            self._retention_cutoff = None
+            return
+        self.rows_expired += deleted
+        if deleted < retention.BATCH:
+            if self.rows_expired:
+                log.info(
+                    "retention: %d rows older than %d days removed so far",
+                    self.rows_expired,
+                    self.retention_days,
+                )
+            self._retention_cutoff = None
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database and truncate it; readers may delay TRUNCATE."""
+        if self._conn is None:
+            return
+        try:
+            busy, _, _ = self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            if busy:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:
+            self._note_error(exc)
 
 
-def count_rows(path: Path | str) -> int | None:
-    """Row count through a read-only connection (never blocks the writer)."""
-    try:
-        with closing(sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=1)) as conn:
-            return conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0]
-    except sqlite3.Error:
-        return None
+def writer_for(settings: Settings, *, maintenance: bool = True) -> HistoryWriter:
+    """The writer `serve` runs; maintenance=False for one-off commands (no retention)."""
+    return HistoryWriter(
+        settings.sqlite_db_path,
+        busy_timeout_ms=settings.sqlite_busy_timeout_ms,
+        max_batch=settings.sqlite_max_batch,
+        breaker_threshold=settings.sqlite_breaker_threshold,
+        breaker_cooldown_s=settings.sqlite_breaker_cooldown_s,
+        checkpoint_interval_s=settings.sqlite_checkpoint_interval_s,
+        retention_days=settings.sqlite_retention_days if maintenance else 0,
+        retention_interval_s=settings.sqlite_retention_interval_s,
+    )
+
+
+def replay_spool(conn: sqlite3.Connection, spool: Spool) -> tuple[int, int]:
+    """Insert every spooled row not already present (by row_key), then truncate the spool.
+
+    Returns (rows inserted, torn lines skipped). Safe to run twice: the second inserts nothing.
+    """
+    with spool.locked():
+        contents = spool.read()
+        inserted = 0
+        if contents.rows:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                for row in contents.rows:
+                    try:
+                        inserted += conn.execute(REPLAY_SQL, _params(row)).rowcount
+                    except ROW_ERRORS as exc:  # one bad row must not block the rest forever
+                        log.error("spooled row %s rejected: %s", row.get("row_key"), exc)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        spool.truncate()
+    return inserted, contents.torn_lines
