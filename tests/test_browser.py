@@ -45,7 +45,7 @@ def stack(tmp_path_factory):
 
     db = tmp_path_factory.mktemp("browser") / "prompt_history.db"
     demo.write(db, 400, days=30, seed=7)
-    server = ServeProcess(db).start()
+    server = ServeProcess(db, {"SQLITE_RETENTION_DAYS": "0"}).start()
     r = httpx.post(
         f"{server.url}/api/v1/improve-prompt",
         timeout=30,

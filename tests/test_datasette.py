@@ -27,7 +27,8 @@ def demo_db(tmp_path_factory):
 
 @pytest.fixture
 async def ds(demo_db):
-    async with running(create_app(Settings(_env_file=None, sqlite_db_path=demo_db))) as client:
+    settings = Settings(_env_file=None, sqlite_db_path=demo_db, sqlite_retention_days=0)
+    async with running(create_app(settings)) as client:
         yield client
 
 
@@ -104,7 +105,9 @@ async def test_sql_writes_through_datasette_are_refused(ds, demo_db, sql):
 
 
 async def test_arbitrary_sql_can_be_turned_off(demo_db):
-    settings = Settings(_env_file=None, sqlite_db_path=demo_db, datasette_allow_sql=False)
+    settings = Settings(
+        _env_file=None, sqlite_db_path=demo_db, datasette_allow_sql=False, sqlite_retention_days=0
+    )
     async with running(create_app(settings)) as client:
         r = await client.get("/prompt_history.json", params={"sql": "select 1"})
         assert r.status_code == 403

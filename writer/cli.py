@@ -58,8 +58,12 @@ def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
 
     settings = _settings(db)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s %(message)s")
-    if not _is_loopback(host):
-        click.echo(f"Warning: binding {host} exposes the write API beyond this machine.", err=True)
+    if not _is_loopback(host) and settings.write_api_token is None:
+        raise click.UsageError(
+            f"refusing to bind {host} without WRITE_API_TOKEN: anyone who can reach this "
+            "address could write to your history. Set WRITE_API_TOKEN (clients then send "
+            "'Authorization: Bearer <token>'), or bind 127.0.0.1."
+        )
     click.echo(
         f"History database: {settings.sqlite_db_path}"
         if settings.sqlite_enabled
@@ -160,7 +164,7 @@ def migrate_command(db: Path | None) -> None:
 @click.option("--rows", default=500, show_default=True, type=click.IntRange(1), help="Rows to add")
 @click.option(
     "--days",
-    default=90,
+    default=28,
     show_default=True,
     type=click.IntRange(1),
     help="Spread the rows over this many days, ending now",
@@ -220,6 +224,128 @@ def bench_queries(db: Path | None, runs: int) -> None:
     failed = [t.name for t in timings if t.status != 200]
     if failed:
         raise click.ClickException(f"{len(failed)} failed (over the time limit?): {failed}")
+
+
+@cli.group()
+def spool() -> None:
+    """Rows the database could not take, kept next to it in <db>.spool.jsonl."""
+
+
+@spool.command(name="replay")
+@db_option
+def spool_replay(db: Path | None) -> None:
+    """Add spooled rows to the database (each once), then empty the spool."""
+    from writer.backup import writer_lock
+    from writer.migrations import connect, migrate
+    from writer.spool import Spool
+    from writer.storage import replay_spool
+
+    settings = _settings(db)
+    spooled = Spool(settings.spool_file)
+    if not spooled.path.exists() or not spooled.rows:
+        click.echo(f"{spooled.path}: nothing to replay.")
+        return
+    try:
+        with writer_lock(settings.sqlite_db_path, wait=False):
+            migrate(settings.sqlite_db_path)
+            conn = connect(settings.sqlite_db_path).conn
+            conn.isolation_level = None
+            try:
+                inserted, torn = replay_spool(conn, spooled)
+            finally:
+                conn.close()
+    except BlockingIOError:
+        raise click.ClickException(
+            "the server is running on this database and replays the spool itself; "
+            "check /health, or stop the server first"
+        ) from None
+    click.echo(
+        f"Replayed {inserted} rows into {settings.sqlite_db_path}"
+        + (f"; skipped {torn} torn lines" if torn else "")
+        + "; the spool is empty."
+    )
+
+
+@cli.command(name="retention")
+@db_option
+@click.option(
+    "--days",
+    type=click.IntRange(1),
+    default=None,
+    help="Delete rows older than this [default: SQLITE_RETENTION_DAYS]",
+)
+@click.option(
+    "--include-legacy", is_flag=True, help="Also delete rows adopted from the earlier backend"
+)
+@click.option("--dry-run", is_flag=True, help="Only say what would be deleted")
+def retention_command(
+    db: Path | None, days: int | None, include_legacy: bool, dry_run: bool
+) -> None:
+    """Delete rows older than N days, in small batches; say what was removed."""
+    from writer import retention
+    from writer.migrations import connect, migrate
+
+    settings = _settings(db)
+    days = days or settings.sqlite_retention_days
+    if not days:
+        raise click.UsageError("retention is off (SQLITE_RETENTION_DAYS=0); pass --days N")
+    migrate(settings.sqlite_db_path)
+    conn = connect(settings.sqlite_db_path).conn
+    conn.isolation_level = None
+    try:
+        report = retention.run(conn, days, include_legacy=include_legacy, dry_run=dry_run)
+    finally:
+        conn.close()
+    verb = "Would delete" if report.dry_run else "Deleted"
+    span = f" (from {report.oldest} to {report.newest})" if report.rows and report.dry_run else ""
+    click.echo(f"{verb} {report.rows} rows created before {report.cutoff}{span}.")
+
+
+@cli.command()
+@click.argument("target", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def backup(target: Path, db: Path | None) -> None:
+    """Copy the database to TARGET, online (the server may keep running)."""
+    from writer.backup import backup as run_backup
+
+    settings = _settings(db)
+    if not settings.sqlite_db_path.exists():
+        raise click.ClickException(f"{settings.sqlite_db_path} does not exist")
+    click.echo(f"Copying {settings.sqlite_db_path} to {target}...", err=True)
+    try:
+        report = run_backup(settings.sqlite_db_path, target)
+    except FileExistsError as exc:
+        raise click.ClickException(str(exc)) from None
+    _say_copy("Backed up", report)
+
+
+@cli.command()
+@click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@db_option
+@click.option("--yes", is_flag=True, help="Replace an existing database without asking")
+def restore(source: Path, db: Path | None, yes: bool) -> None:
+    """Replace the database with the backup SOURCE (stop the server first)."""
+    from writer.backup import restore as run_restore
+
+    settings = _settings(db)
+    if settings.sqlite_db_path.exists() and not yes:
+        click.confirm(f"Replace {settings.sqlite_db_path} with {source}?", abort=True)
+    try:
+        report = run_restore(source, settings.sqlite_db_path)
+    except BlockingIOError:
+        raise click.ClickException(
+            "the server is running on this database; stop it first"
+        ) from None
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    _say_copy("Restored", report)
+
+
+def _say_copy(verb: str, report) -> None:
+    click.echo(
+        f"{verb} {report.rows:,} rows ({report.bytes / 1e6:,.1f} MB) to {report.path}; "
+        f"integrity {report.integrity}; checksum {report.checksum[:16]}"
+    )
 
 
 def _row_count(path: Path) -> int:

@@ -62,7 +62,8 @@ async def _time_all(db: Path, runs: int, progress: Callable[[str], None] | None)
     from writer.improver import warm_up
 
     warm_up()  # otherwise the app imports dspy in the background while we time
-    app = create_app(Settings(_env_file=None, sqlite_db_path=db))
+    # Recording off: no writer, so no migrations or retention touch the measured file.
+    app = create_app(Settings(_env_file=None, sqlite_db_path=db, sqlite_enabled=False))
     timings = []
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -6,7 +6,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The repository root: metadata.yml, plugins/ and datasette/ live here (editable install).
@@ -59,6 +59,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(5000, ge=0)
     # How many queued rows one commit may take (group commit).
     sqlite_max_batch: int = Field(1000, ge=1)
+    # Where rows go when the database cannot take them [default: <db>.spool.jsonl]. Put it
+    # on another disk to survive the database's disk filling up.
+    sqlite_spool_path: Path | None = None
     # After this many failed writes in a row, spool without trying the database...
     sqlite_breaker_threshold: int = Field(5, ge=1)
     # ...for this long, then probe it again.
@@ -83,6 +86,17 @@ class Settings(BaseSettings):
     datasette_allow_sql: bool = True
 
     max_body_bytes: int = 1024 * 1024
+
+    @field_validator("write_api_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @property
+    def spool_file(self) -> Path:
+        from writer.spool import spool_path
+
+        return self.sqlite_spool_path or spool_path(self.sqlite_db_path)
 
     @cached_property
     def model_name(self) -> str:

@@ -16,6 +16,7 @@ WAL small (checkpoints) and deletes expired rows in small batches (retention).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from writer import retention
+from writer.backup import writer_lock
 from writer.migrations import COLUMNS, TABLE, connect, migrate
 from writer.settings import Settings
 from writer.spool import Spool, spool_path
@@ -44,6 +46,8 @@ REPLAY_SQL = f"{INSERT_SQL} ON CONFLICT (row_key) DO NOTHING"
 # Errors that say "this row is wrong", not "the database is unwell": never spooled, since
 # replaying them would fail again.
 ROW_ERRORS = (sqlite3.IntegrityError, ValueError, OverflowError, TypeError)
+# Between requests, a failed replay is retried this often (requests retry it sooner).
+REPLAY_RETRY_S = 5.0
 
 
 def utc_now() -> str:
@@ -51,10 +55,16 @@ def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+# What the table's defaults would give a column the row leaves out.
+DEFAULTS = {"context": "", "status": "ok"}
+
+
 def _params(row: dict[str, Any]) -> tuple:
     values = []
     for column in COLUMNS:
         value = row.get(column)
+        if value is None:
+            value = DEFAULTS.get(column)
         if column == "guardrails" and value is not None and not isinstance(value, str):
             value = json.dumps(value, ensure_ascii=False)
         values.append(value)
@@ -92,6 +102,7 @@ class HistoryWriter:
         checkpoint_interval_s: float = 30.0,
         retention_days: int = 0,
         retention_interval_s: float = 3600.0,
+        spool_file: Path | None = None,
     ):
         self.path = Path(path)
         self.busy_timeout_ms = busy_timeout_ms
@@ -101,7 +112,7 @@ class HistoryWriter:
         self.checkpoint_interval_s = checkpoint_interval_s
         self.retention_days = retention_days
         self.retention_interval_s = retention_interval_s
-        self.spool = Spool(spool_path(self.path))
+        self.spool = Spool(spool_file or spool_path(self.path))
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
@@ -116,6 +127,7 @@ class HistoryWriter:
         self.last_error: str | None = None
         self.last_error_at: str | None = None
         self._next_checkpoint = 0.0
+        self._next_replay = 0.0  # spooled rows wait at least until then after a failed try
         self._next_retention = 0.0  # run retention right after start
         self._retention_cutoff: str | None = None
 
@@ -176,6 +188,16 @@ class HistoryWriter:
     # -- the writer thread ------------------------------------------------------------
 
     def _run(self) -> None:
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(writer_lock(self.path, wait=False))
+            except BlockingIOError:
+                log.warning("another process is writing %s", self.path)
+            except OSError as exc:
+                log.warning("cannot take the writer lock for %s: %s", self.path, exc)
+            self._loop()
+
+    def _loop(self) -> None:
         try:
             while True:
                 try:
@@ -211,7 +233,7 @@ class HistoryWriter:
         if self.retention_days:
             due.append(self._next_retention)
         if self.spool.rows and self.breaker != "open":
-            due.append(0.0)
+            due.append(self._next_replay)
         return max(0.0, min(due) - time.monotonic()) or 0.001
 
     def _handle(self, batch: list[_Job]) -> None:
@@ -278,6 +300,7 @@ class HistoryWriter:
             inserted, torn = replay_spool(conn, self.spool)
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)
+            self._next_replay = time.monotonic() + REPLAY_RETRY_S
             return
         self.rows_replayed += inserted
         log.warning(
@@ -343,7 +366,7 @@ class HistoryWriter:
 
     def _maintain(self) -> None:
         now = time.monotonic()
-        if self.spool.rows and self.breaker != "open":
+        if self.spool.rows and self.breaker != "open" and now >= self._next_replay:
             self._replay()
         if now >= self._next_checkpoint:
             self._next_checkpoint = now + self.checkpoint_interval_s
@@ -397,6 +420,7 @@ def writer_for(settings: Settings, *, maintenance: bool = True) -> HistoryWriter
         checkpoint_interval_s=settings.sqlite_checkpoint_interval_s,
         retention_days=settings.sqlite_retention_days if maintenance else 0,
         retention_interval_s=settings.sqlite_retention_interval_s,
+        spool_file=settings.spool_file,
     )
 
 
