@@ -151,3 +151,19 @@ async def test_an_unreachable_llm_is_skipped_for_a_while(db_path):
     assert timings[0] > 0.5 and max(timings[1:]) < 0.2
     errors = [row["error"] for row in sqlite_utils.Database(db_path)["prompt_history"].rows]
     assert "not retried for another" in errors[2]
+
+
+async def test_rate_limits_are_retried_a_bounded_number_of_times(db_path, fake_llm):
+    import httpx
+
+    calls = httpx.get(f"{fake_llm.url}/calls").json().get("ratelimit", 0)
+    settings = llm_settings(
+        db_path,
+        f"{fake_llm.url}/ratelimit/v1",
+        llm_fallback="none",
+        llm_max_retries=2,
+        llm_timeout_s=30,
+    )
+    r, row, _ = await improve(settings)
+    assert r.status_code == 503 and row["status"] == "error"
+    assert httpx.get(f"{fake_llm.url}/calls").json()["ratelimit"] - calls == 3  # 1 + 2 retries

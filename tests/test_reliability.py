@@ -308,7 +308,7 @@ def test_sigkill_mid_stream_loses_no_acknowledged_row(db_path):
     threads = [threading.Thread(target=client, args=(n,)) for n in range(6)]
     for t in threads:
         t.start()
-    time.sleep(2.0)
+    time.sleep(3.0)
     server.proc.send_signal(signal.SIGKILL)
     server.proc.wait()
     stop.set()
