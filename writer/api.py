@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import itertools
 import json
 import logging
 import re
+import secrets
 import time
-import uuid
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,12 +20,22 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from writer import __version__
+from writer.improver import is_warm as improver_ready
 from writer.records import REQUEST_ID_RE, HistoryRecord, ImproveRequest, describe, parse_records
 from writer.service import improve_and_record
 from writer.storage import ROW_ERRORS
 
 log = logging.getLogger("prompt_improver")
 CLIENT_RE = re.compile(r"^[a-z0-9._-]{1,32}$")
+
+
+_ID_PREFIX = secrets.token_hex(8)
+_ID_COUNTER = itertools.count()
+
+
+def _new_request_id() -> str:
+    """Unique across restarts (a random prefix per process) and far cheaper than uuid4."""
+    return f"{_ID_PREFIX}-{next(_ID_COUNTER):012x}"
 
 
 class RequestIdMiddleware:
@@ -40,7 +51,7 @@ class RequestIdMiddleware:
         given = next((v for k, v in scope["headers"] if k == b"x-request-id"), b"").decode(
             "latin-1"
         )
-        request_id = given if REQUEST_ID_RE.match(given) else str(uuid.uuid4())
+        request_id = given if REQUEST_ID_RE.match(given) else _new_request_id()
         scope.setdefault("state", {})["request_id"] = request_id
 
         async def send_with_id(message: Message) -> None:
@@ -66,10 +77,10 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-async def read_json(request: Request) -> Any:
+async def read_json(request: Request, limit: int | None = None) -> Any:
     """The body as JSON: size-limited, time-limited, strict UTF-8, no duplicate keys."""
     settings = request.app.state.settings
-    limit = settings.max_body_bytes
+    limit = limit or settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise HTTPException(413, f"body: {int(declared)} bytes is over the {limit}-byte limit")
@@ -147,7 +158,7 @@ async def improve_prompt(request: Request) -> JSONResponse:
 
 async def write_history(request: Request) -> JSONResponse:
     require_write_token(request)
-    body = await read_json(request)
+    body = await read_json(request, request.app.state.settings.history_max_body_bytes)
     try:
         records = parse_records(body)
     except ValueError as exc:
@@ -205,6 +216,8 @@ async def health(request: Request) -> JSONResponse:
             "provider": settings.llm_provider,
             "model": settings.model_name,
             "dspy_configured": settings.dspy_configured,
+            # True once dspy and litellm are imported (in the background after start).
+            "llm_ready": improver_ready(),
             "llm_fallback": settings.llm_fallback,
             "modes": ["legacy", "nlac"],
             "database": database,

@@ -226,6 +226,38 @@ def bench_queries(db: Path | None, runs: int) -> None:
         raise click.ClickException(f"{len(failed)} failed (over the time limit?): {failed}")
 
 
+@cli.command()
+@click.option("--quick", is_flag=True, help="Under a minute: fewer, shorter runs, small data")
+@click.option(
+    "--rounds",
+    type=click.IntRange(1),
+    default=None,
+    help="Rounds per measurement [default: 3, or 1 with --quick]",
+)
+@click.option(
+    "--big-db",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A database of generated rows for the reads-under-writes test (rows are "
+    "added to it); without it one is generated",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the report (Markdown) to this file",
+)
+def bench(quick: bool, rounds: int | None, big_db: Path | None, output: Path | None) -> None:
+    """Benchmark the write path against the HTTP ceiling, the earlier design and SQLite."""
+    from writer import bench as benchmark
+
+    config = benchmark.Config.make(quick, rounds, big_db)
+    results = benchmark.run(config, lambda line: click.echo(line, err=True))
+    text = benchmark.report(config, results)
+    click.echo(text)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
 @cli.group()
 def spool() -> None:
     """Rows the database could not take, kept next to it in <db>.spool.jsonl."""

@@ -7,6 +7,7 @@ dspy (and litellm through it) is imported on first use so that `serve` is health
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import re
 import threading
@@ -287,6 +288,10 @@ _warm = threading.Event()
 _warm_lock = threading.Lock()
 
 
+def is_warm() -> bool:
+    return _warm.is_set()
+
+
 def warm_up() -> None:
     """Import dspy and litellm once, ahead of the first legacy request (run in a thread).
 
@@ -300,4 +305,8 @@ def warm_up() -> None:
             # litellm prints banners and an INFO line per call; the server log needs neither.
             litellm.suppress_debug_info = True
             logging.getLogger("LiteLLM").setLevel(logging.WARNING)
+            # Start-up made millions of long-lived objects (dspy, litellm, Datasette): keep
+            # them out of the cyclic GC, whose full passes over them stalled requests.
+            gc.freeze()
+            gc.set_threshold(50_000, 50, 100)
             _warm.set()

@@ -86,6 +86,8 @@ class Settings(BaseSettings):
     datasette_allow_sql: bool = True
 
     max_body_bytes: int = 1024 * 1024
+    # POST /api/v1/history takes up to 1000 records in one body: room for ~8 KB each.
+    history_max_body_bytes: int = 8 * 1024 * 1024
 
     @field_validator("write_api_token", mode="before")
     @classmethod

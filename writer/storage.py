@@ -17,19 +17,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import json
 import logging
 import os
 import queue
+import secrets
 import sqlite3
 import threading
 import time
-import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from writer import retention
 from writer.backup import writer_lock
@@ -48,6 +51,10 @@ REPLAY_SQL = f"{INSERT_SQL} ON CONFLICT (row_key) DO NOTHING"
 ROW_ERRORS = (sqlite3.IntegrityError, ValueError, OverflowError, TypeError)
 # Between requests, a failed replay is retried this often (requests retry it sooner).
 REPLAY_RETRY_S = 5.0
+# How often the writer checks that its file is still the one at the path (deleted, replaced).
+FILE_CHECK_S = 0.5
+# How often the checkpointer copies the WAL into the database (PASSIVE, beside the writer).
+CHECKPOINT_EVERY_S = 0.5
 
 
 def utc_now() -> str:
@@ -57,6 +64,25 @@ def utc_now() -> str:
 
 # What the table's defaults would give a column the row leaves out.
 DEFAULTS = {"context": "", "status": "ok"}
+
+
+def _extract(column: str) -> str:
+    value = f"json_extract(value, '$.{column}')"
+    default = DEFAULTS.get(column)
+    return f"coalesce({value}, '{default}')" if default is not None else value
+
+
+# A whole batch in one statement: SQLite walks the JSON array in C, so the GIL is released
+# once per batch instead of once per row (per-row executes stall behind the event loop).
+BATCH_INSERT_SQL = (
+    f"INSERT INTO {TABLE} ({_COLUMN_LIST}) "
+    f"SELECT {', '.join(_extract(c) for c in COLUMNS)} FROM json_each(?)"
+)
+
+
+def _batch_json(rows: list[dict[str, Any]]) -> str:
+    # orjson: the batch is serialised in the writer thread, holding the GIL; 5x faster.
+    return orjson.dumps(rows, default=str).decode()
 
 
 def _params(row: dict[str, Any]) -> tuple:
@@ -82,7 +108,37 @@ class WriteResult:
 @dataclass
 class _Job:
     rows: list[dict[str, Any]]
-    future: Future = field(default_factory=Future)
+    # Either an asyncio future (resolved on its loop) or a concurrent one (sync callers).
+    future: Future | asyncio.Future = field(default_factory=Future)
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+def _settle(outcomes: list[tuple[asyncio.Future, Any]]) -> None:
+    for future, outcome in outcomes:
+        if future.done():  # the request was cancelled (client went away)
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)
+
+
+def _resolve(batch: list[_Job], outcomes: list[Any]) -> None:
+    """Hand every job its outcome: one wake-up per event loop, not one per request."""
+    by_loop: dict[asyncio.AbstractEventLoop, list] = {}
+    for job, outcome in zip(batch, outcomes, strict=True):
+        if job.loop is None:
+            if isinstance(outcome, BaseException):
+                job.future.set_exception(outcome)
+            else:
+                job.future.set_result(outcome)
+        else:
+            by_loop.setdefault(job.loop, []).append((job.future, outcome))
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, items)
+        except RuntimeError:  # that loop is closed; nobody is waiting
+            pass
 
 
 _STOP = object()
@@ -126,6 +182,10 @@ class HistoryWriter:
         self.breaker_opened_at: float | None = None
         self.last_error: str | None = None
         self.last_error_at: str | None = None
+        self._stopped = threading.Event()
+        self._key_prefix = secrets.token_hex(8) + "-"
+        self._key_counter = itertools.count()
+        self._checked_file_at = 0.0
         self._next_checkpoint = 0.0
         self._next_replay = 0.0  # spooled rows wait at least until then after a failed try
         self._next_retention = 0.0  # run retention right after start
@@ -162,25 +222,58 @@ class HistoryWriter:
         }
 
     def start(self) -> None:
+        self._stopped.clear()
         self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
         self._thread.start()
+        threading.Thread(target=self._checkpointer, name="wal-checkpointer", daemon=True).start()
+
+    def _checkpointer(self) -> None:
+        """PASSIVE checkpoints from a second connection, concurrent with the writer's commits:
+        the WAL is copied into the database without ever making a commit wait."""
+        conn: sqlite3.Connection | None = None
+        while not self._stopped.wait(CHECKPOINT_EVERY_S):
+            try:
+                if conn is None:
+                    if not self.path.exists():
+                        continue
+                    conn = sqlite3.connect(self.path, isolation_level=None, timeout=0.1)
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:
+                if conn is not None:
+                    conn.close()
+                conn = None  # the writer reports database trouble; retry next time
+        if conn is not None:
+            conn.close()
+
+    def _enqueue(self, job: _Job) -> None:
+        for row in job.rows:
+            if "row_key" not in row:
+                # Unique across processes and restarts, and cheap: a random prefix per
+                # writer and a counter.
+                row["row_key"] = f"{self._key_prefix}{next(self._key_counter):x}"
+        if self._thread is None or not self._thread.is_alive():
+            raise RuntimeError("the history writer is not running")
+        self._queue.put(job)
 
     def submit(self, rows: list[dict[str, Any]]) -> Future:
-        for row in rows:
-            row.setdefault("row_key", uuid.uuid4().hex)
+        """Queue rows from any thread; the future resolves to a WriteResult."""
         job = _Job(rows)
-        if self._thread is None or not self._thread.is_alive():
-            job.future.set_exception(RuntimeError("the history writer is not running"))
-        else:
-            self._queue.put(job)
+        try:
+            self._enqueue(job)
+        except RuntimeError as exc:
+            job.future.set_exception(exc)
         return job.future
 
     async def write(self, rows: list[dict[str, Any]]) -> WriteResult:
         """Queue rows; wait until they are committed (ids) or spooled (fsync'd)."""
-        return await asyncio.wrap_future(self.submit(rows))
+        loop = asyncio.get_running_loop()
+        job = _Job(rows, loop.create_future(), loop)
+        self._enqueue(job)
+        return await job.future
 
     def close(self, timeout: float = 30.0) -> None:
         """Flush everything queued, then stop the thread and close the connection."""
+        self._stopped.set()
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(_STOP)
             self._thread.join(timeout)
@@ -248,30 +341,41 @@ class HistoryWriter:
             self._to_spool(batch)
             return
         self._succeeded()
-        for job, result in zip(batch, results, strict=True):
+        outcomes: list[Any] = []
+        for result in results:
             if isinstance(result, BaseException):
                 self._note_error(result)
-                job.future.set_exception(result)
+                outcomes.append(result)
             else:
                 self.rows_written += len(result)
-                job.future.set_result(WriteResult(result))
+                outcomes.append(WriteResult(result))
+        _resolve(batch, outcomes)
         if self.spool.rows:
             self._replay()
 
     def _commit(self, conn: sqlite3.Connection, batch: list[_Job]) -> list[Any]:
-        results: list[Any] = []
+        """Insert the batch in one transaction; per job, its ids or the error that refused it."""
+        rows = [row for job in batch for row in job.rows]
         try:
             conn.execute("BEGIN IMMEDIATE")
-            for job in batch:
-                conn.execute("SAVEPOINT job")
-                try:
-                    ids = [conn.execute(INSERT_SQL, _params(row)).lastrowid for row in job.rows]
-                    conn.execute("RELEASE job")
-                    results.append(ids)
-                except ROW_ERRORS as exc:
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    results.append(exc)
+            try:
+                cursor = conn.execute(BATCH_INSERT_SQL, [_batch_json(rows)])
+                last, inserted = cursor.lastrowid, cursor.rowcount
+                if inserted != len(rows):
+                    raise sqlite3.DatabaseError(f"inserted {inserted} of {len(rows)} rows")
+            except ROW_ERRORS:
+                # A row the database refuses: redo the batch a job at a time, so only that
+                # request fails.
+                conn.execute("ROLLBACK")
+                conn.execute("BEGIN IMMEDIATE")
+                results = self._insert_jobs(conn, batch)
+            else:
+                # One writer, in one statement: rowids are handed out consecutively.
+                first = last - inserted + 1
+                results, start = [], first
+                for job in batch:
+                    results.append(list(range(start, start + len(job.rows))))
+                    start += len(job.rows)
             conn.execute("COMMIT")
         except BaseException:
             if conn.in_transaction:
@@ -280,18 +384,31 @@ class HistoryWriter:
         self.commits += 1
         return results
 
+    @staticmethod
+    def _insert_jobs(conn: sqlite3.Connection, batch: list[_Job]) -> list[Any]:
+        results: list[Any] = []
+        for job in batch:
+            conn.execute("SAVEPOINT job")
+            try:
+                ids = [conn.execute(INSERT_SQL, _params(row)).lastrowid for row in job.rows]
+                conn.execute("RELEASE job")
+                results.append(ids)
+            except ROW_ERRORS as exc:
+                conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+                results.append(exc)
+        return results
+
     def _to_spool(self, batch: list[_Job]) -> None:
         rows = [row for job in batch for row in job.rows]
         try:
             self.spool.append(rows)
         except OSError as exc:  # nowhere left to put them: the requests must know
             self._note_error(exc)
-            for job in batch:
-                job.future.set_exception(exc)
+            _resolve(batch, [exc] * len(batch))
             return
         self.rows_spooled += len(rows)
-        for job in batch:
-            job.future.set_result(WriteResult(None, spooled=True))
+        _resolve(batch, [WriteResult(None, spooled=True)] * len(batch))
 
     def _replay(self) -> None:
         """Move spooled rows into the database; the spool is truncated only after COMMIT."""
@@ -336,14 +453,21 @@ class HistoryWriter:
 
     def _connection(self) -> sqlite3.Connection:
         """The write connection, reopened when the file was removed or replaced."""
-        if self._conn is not None and self._file_identity() != self._inode:
-            log.error("%s was removed or replaced; reopening it", self.path)
-            self._disconnect()
+        now = time.monotonic()
+        if self._conn is not None and now - self._checked_file_at > FILE_CHECK_S:
+            self._checked_file_at = now
+            if self._file_identity() != self._inode:
+                log.error("%s was removed or replaced; reopening it", self.path)
+                self._disconnect()
         if self._conn is None:
             migrate(self.path, busy_timeout_ms=self.busy_timeout_ms)
             conn = connect(self.path, busy_timeout_ms=self.busy_timeout_ms).conn
             conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
             conn.execute("PRAGMA journal_size_limit = 67108864")  # WAL shrinks back to 64 MB
+            # The checkpointer thread copies the WAL beside the writer, so the checkpoint a
+            # COMMIT runs every 16 MB only has the last frames left to copy; it is what lets
+            # SQLite restart the WAL from the beginning under a constant write load.
+            conn.execute("PRAGMA wal_autocheckpoint = 4000")
             self._conn, self._inode = conn, self._file_identity()
         return self._conn
 

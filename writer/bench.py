@@ -1,0 +1,448 @@
+"""`prompt-improver bench`: the write path against its ceiling, the earlier design and SQLite.
+
+Every server variant runs in its own uvicorn process on 127.0.0.1 (writer/bench_servers.py)
+and is driven by the same load-generator process (writer/loadgen.py); baselines are measured
+in the same run, and each figure is the median over the rounds.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from writer import nlac
+from writer.migrations import COLUMNS, migrate
+from writer.storage import INSERT_SQL, _params, utc_now
+
+
+@dataclass
+class Config:
+    quick: bool = False
+    rounds: int = 3
+    duration: float = 10.0
+    concurrencies: tuple[int, ...] = (1, 16, 64)
+    read_rows: int = 1_000_000
+    footprint_rows: int = 1_000_000
+    big_db: Path | None = None
+
+    @classmethod
+    def make(cls, quick: bool, rounds: int | None, big_db: Path | None) -> Config:
+        if quick:
+            return cls(True, rounds or 1, 1.5, (1, 64), 5_000, 10_000, big_db)
+        return cls(False, rounds or 3, 10.0, (1, 16, 64), 1_000_000, 1_000_000, big_db)
+
+
+@dataclass
+class Results:
+    thin: dict[tuple[str, int], list[dict]] = field(default_factory=dict)
+    improve: dict[str, list[dict]] = field(default_factory=dict)
+    bulk: list[float] = field(default_factory=list)
+    raw: list[float] = field(default_factory=list)
+    reads: list[dict] = field(default_factory=list)
+    read_urls: list[str] = field(default_factory=list)
+    startup: list[float] = field(default_factory=list)
+    rss_mb: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def record(i: int = 0) -> dict:
+    """A realistic history record: about 2 KB of text (the prompt, role, guardrails)."""
+    result = nlac.improve("Write unit tests for the billing service", "Python 3.11, pytest")
+    return {
+        "original_idea": f"Write unit tests for the billing service ({i})",
+        "context": "Python 3.11, pytest",
+        "improved_prompt": result.improved_prompt,
+        "role": result.role,
+        "directive": "Write the tests; the prompt lists the deliverables.",
+        "framework": "Decomposition",
+        "guardrails": result.guardrails[:3],
+        "reasoning": "Tests are decomposed by behaviour.",
+        "confidence": result.confidence,
+        "backend": "zero-shot",
+        "provider": "ollama",
+        "model": "llama3.1",
+        "latency_ms": 2345.6,
+        "prompt_tokens": 512,
+        "completion_tokens": 640,
+        "client": "raycast",
+    }
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def server(variant: str, db: Path, log: Path) -> Iterator[tuple[int, subprocess.Popen, float]]:
+    """Start a variant; yield (port, process, seconds to the first healthy /health)."""
+    port = _free_port()
+    with open(log, "ab") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "writer.bench_servers",
+                variant,
+                "--port",
+                str(port),
+                "--db",
+                str(db),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            ready = _wait_healthy(port, proc, started, log)
+            yield port, proc, ready
+        finally:
+            proc.send_signal(signal.SIGINT)
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _wait_healthy(port: int, proc: subprocess.Popen, started: float, log: Path) -> float:
+    deadline = started + 60
+    ready = None
+    while time.perf_counter() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited; see {log}")
+        try:
+            r = httpx.get(f"http://127.0.0.1:{port}/health", timeout=1)
+            if r.status_code == 200:
+                ready = ready or time.perf_counter() - started
+                # Measure only once dspy is imported: its import holds the GIL for seconds.
+                if r.json().get("llm_ready", True):
+                    return ready
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.01)
+    raise RuntimeError(f"server not healthy in 60 s; see {log}")
+
+
+def load(
+    port: int,
+    path: str,
+    body: Path | None,
+    concurrency: int,
+    duration: float,
+    method: str = "POST",
+    rate: float | None = None,
+    paths: list[str] | None = None,
+    check: str | None = None,
+) -> subprocess.Popen:
+    args = [
+        sys.executable,
+        "-m",
+        "writer.loadgen",
+        "--port",
+        str(port),
+        "--method",
+        method,
+        "--concurrency",
+        str(concurrency),
+        "--duration",
+        str(duration),
+    ]
+    for p in paths or [path]:
+        args += ["--path", p]
+    if body:
+        args += ["--body-file", str(body)]
+    if rate:
+        args += ["--rate", str(rate)]
+    if check:
+        args += ["--check", check]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+
+
+def result_of(proc: subprocess.Popen) -> dict:
+    out, _ = proc.communicate(timeout=600)
+    return json.loads(out)
+
+
+def committed(db: Path) -> int:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("SELECT count(*) FROM prompt_history").fetchone()[0]
+
+
+def run(config: Config, echo: Callable[[str], None]) -> Results:
+    results = Results()
+    work = Path(tempfile.mkdtemp(prefix="prompt-improver-bench-"))
+    try:
+        one = work / "record.json"
+        one.write_text(json.dumps(record()))
+        bulk = work / "bulk.json"
+        bulk.write_text(json.dumps([record(i) for i in range(1000)]))
+        improve = work / "improve.json"
+        improve.write_text(
+            json.dumps({"idea": "Design a REST API for user management", "mode": "legacy"})
+        )
+        log = work / "servers.log"
+        for round_ in range(config.rounds):
+            echo(f"round {round_ + 1}/{config.rounds}: thin writes")
+            for variant in ("ceiling", "ours", "earlier", "naive"):
+                db = work / f"{variant}-{round_}.db"
+                with server(variant, db, log) as (port, _, ready):
+                    if variant == "ours":
+                        results.startup.append(ready)
+                    for c in config.concurrencies:
+                        before = committed(db) if variant != "ceiling" and db.exists() else 0
+                        r = result_of(load(port, "/api/v1/history", one, c, config.duration))
+                        if variant != "ceiling":
+                            r["committed"] = committed(db) - before
+                        results.thin.setdefault((variant, c), []).append(r)
+                        echo(
+                            f"  {variant:8} c={c:<3} {r['per_s']:>8,.0f}/s "
+                            f"p50 {r['p50_ms']} ms p99 {r['p99_ms']} ms"
+                        )
+            echo(f"round {round_ + 1}/{config.rounds}: improve with and without recording")
+            for variant in ("improve-off", "improve-on"):
+                with server(variant, work / f"{variant}-{round_}.db", log) as (port, _, _):
+                    r = result_of(
+                        load(port, "/api/v1/improve-prompt", improve, 16, config.duration)
+                    )
+                    results.improve.setdefault(variant, []).append(r)
+                    echo(f"  {variant:11} {r['per_s']:>8,.0f}/s p50 {r['p50_ms']} ms")
+            echo(f"round {round_ + 1}/{config.rounds}: bulk, 1000 records per request")
+            db = work / f"bulk-{round_}.db"
+            with server("ours", db, log) as (port, _, _):
+                r = result_of(load(port, "/api/v1/history", bulk, 2, config.duration))
+                rows = committed(db)
+                results.bulk.append(rows / r["seconds"])
+            results.raw.append(raw_executemany(work / f"raw-{round_}.db", max(rows, 20_000)))
+            echo(
+                f"  API {results.bulk[-1]:,.0f} rows/s; raw executemany "
+                f"{results.raw[-1]:,.0f} rows/s"
+            )
+        reads_under_writes(config, results, work, one, log, echo)
+        footprint(config, results, work, bulk, log, echo)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return results
+
+
+def raw_executemany(db: Path, rows: int) -> float:
+    """SQLite's own limit for these rows: one executemany in one transaction, same schema."""
+    migrate(db)
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    base = record()
+    base["created_at"] = utc_now()
+    params = [
+        _params({**base, "original_idea": f"idea {i}", "row_key": f"k{i}"}) for i in range(rows)
+    ]
+    assert len(params[0]) == len(COLUMNS)
+    started = time.perf_counter()
+    conn.execute("BEGIN")
+    conn.executemany(INSERT_SQL, params)
+    conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return rows / elapsed
+
+
+READ_URLS = [
+    "/prompt_history/prompt_history",
+    "/prompt_history/search.json?q=postgres",
+    "/prompt_history/period_totals.json?days=30",
+    "/prompt_history/volume_per_day.json?days=30",
+    "/prompt_history/daily_latency_by_model.json?days=30",
+    "/prompt_history/failures_per_day.json?days=30",
+    "/prompt_history/framework_mix.json?days=30",
+    "/prompt_history/tokens_cost_per_day.json?days=30",
+    "/prompt_history/confidence_distribution.json?days=30",
+    "/prompt_history/model_summary.json?days=30",
+]
+
+
+def reads_under_writes(
+    config: Config, results: Results, work: Path, one: Path, log: Path, echo: Callable[[str], None]
+) -> None:
+    from writer import demo
+
+    if config.big_db:
+        db = config.big_db
+        echo(f"reads under writes: on {db}")
+    else:
+        db = work / "reads.db"
+        echo(f"reads under writes: generating {config.read_rows:,} rows (demo-data)")
+        demo.write(db, config.read_rows, days=90)
+    max_rate = statistics.median(r["per_s"] for r in results.thin[("ours", 64)])
+    results.read_urls = READ_URLS
+    with server("ours", db, log) as (port, _, _):
+        writes = load(port, "/api/v1/history", one, 16, config.duration * 2, rate=max_rate / 2)
+        reads = load(
+            port,
+            "",
+            None,
+            2,
+            config.duration * 2,
+            method="GET",
+            paths=READ_URLS,
+            check="database is locked",
+        )
+        results.reads.append(result_of(reads))
+        write_result = result_of(writes)
+    echo(
+        f"  writes at {write_result['per_s']:,.0f}/s (half of {max_rate:,.0f}); "
+        f"reads: {results.reads[-1]['statuses']}"
+    )
+
+
+def footprint(
+    config: Config, results: Results, work: Path, bulk: Path, log: Path, echo: Callable[[str], None]
+) -> None:
+    db = work / "footprint.db"
+    echo(f"footprint: writing {config.footprint_rows:,} rows, then reading peak RSS")
+    with server("ours", db, log) as (port, proc, _):
+        payload = bulk.read_bytes()
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=120) as client:
+            for _ in range(config.footprint_rows // 1000):
+                r = client.post(
+                    "/api/v1/history", content=payload, headers={"content-type": "application/json"}
+                )
+                if r.status_code != 201:
+                    raise RuntimeError(f"bulk write failed: {r.status_code} {r.text[:200]}")
+        status = Path(f"/proc/{proc.pid}/status").read_text()
+        peak_kb = next(
+            int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")
+        )
+        results.rss_mb = peak_kb / 1024
+    echo(f"  peak RSS {results.rss_mb:,.0f} MB after {committed(db):,} rows")
+
+
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def report(config: Config, results: Results) -> str:
+    """The Markdown tables of one run, with ratios and the targets."""
+    lines = [
+        f"Run: {'quick' if config.quick else 'full'}, {config.rounds} round(s) of "
+        f"{config.duration:g} s per measurement, medians; {os.cpu_count()} cores.",
+        "",
+    ]
+    lines += [
+        "**1. Thin write** (`POST /api/v1/history`, one ~2 KB record per request)",
+        "",
+        "| variant | clients | rows/s | p50 ms | p99 ms | committed |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    med: dict[tuple[str, int], float] = {}
+    for (variant, c), runs in results.thin.items():
+        per_s = _median([r["per_s"] for r in runs])
+        med[(variant, c)] = per_s
+        done = "n/a" if variant == "ceiling" else f"{sum(r['committed'] for r in runs):,}"
+        lines.append(
+            f"| {variant} | {c} | {per_s:,.0f} | "
+            f"{_median([r['p50_ms'] for r in runs]):.2f} | "
+            f"{_median([r['p99_ms'] for r in runs]):.2f} | {done} |"
+        )
+    top = max(config.concurrencies)
+    ours, ceiling = med[("ours", top)], med[("ceiling", top)]
+    earlier, naive = med[("earlier", top)], med[("naive", top)]
+    p99 = _median([r["p99_ms"] for r in results.thin[("ours", top)]])
+    on = _median([r["per_s"] for r in results.improve["improve-on"]])
+    off = _median([r["per_s"] for r in results.improve["improve-off"]])
+    bulk, raw = _median(results.bulk), _median(results.raw)
+    lines += [
+        "",
+        "**2. Improve overhead** (`POST /api/v1/improve-prompt`, instant LM, 16 clients)",
+        "",
+        "| recording | requests/s | p50 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for variant in ("improve-on", "improve-off"):
+        runs = results.improve[variant]
+        lines.append(
+            f"| {'on' if variant == 'improve-on' else 'off'} | "
+            f"{_median([r['per_s'] for r in runs]):,.0f} | "
+            f"{_median([r['p50_ms'] for r in runs]):.2f} | "
+            f"{_median([r['p99_ms'] for r in runs]):.2f} |"
+        )
+    lines += [
+        "",
+        "**3. Bulk** (arrays of 1000 records, 2 clients)",
+        "",
+        f"API {bulk:,.0f} rows/s; raw `executemany` in one transaction {raw:,.0f} rows/s.",
+        "",
+        "**4. Reads under writes** (Datasette, 2 readers, while thin writes run at "
+        "half their maximum rate)",
+        "",
+        "| page or query | p50 ms | p95 ms |",
+        "| --- | ---: | ---: |",
+    ]
+    worst_p95 = 0.0
+    for i, url in enumerate(results.read_urls):
+        p50 = _median([r["by_request"][i]["p50_ms"] for r in results.reads])
+        p95 = _median([r["by_request"][i]["p95_ms"] for r in results.reads])
+        worst_p95 = max(worst_p95, p95)
+        lines.append(f"| `{url}` | {p50:,.1f} | {p95:,.1f} |")
+    locked = sum(r["problems"].get("database is locked", 0) for r in results.reads)
+    bad = sum(n for r in results.reads for s, n in r["statuses"].items() if s != "200")
+    startup = _median(results.startup)
+    lines += [
+        "",
+        f"**5. Footprint**: start to first healthy `/health` {startup:.2f} s; "
+        f"peak server RSS {results.rss_mb:,.0f} MB after {config.footprint_rows:,} rows.",
+        "",
+        "**Targets** (ratios from this run)",
+        "",
+        "| target | measured | met |",
+        "| --- | --- | --- |",
+    ]
+
+    def row(name: str, measured: str, ok: bool) -> None:
+        lines.append(f"| {name} | {measured} | {'yes' if ok else '**no**'} |")
+
+    row(
+        f"thin write at {top} clients ≥ 0.8 × HTTP ceiling",
+        f"{ours / ceiling:.2f} ×",
+        ours >= 0.8 * ceiling,
+    )
+    row(
+        f"thin write at {top} clients ≥ 10 × earlier design",
+        f"{ours / earlier:.1f} ×",
+        ours >= 10 * earlier,
+    )
+    row("(for reference) versus naive per-request commits", f"{ours / naive:.1f} ×", True)
+    row(f"thin write p99 at {top} clients ≤ 25 ms", f"{p99:.1f} ms", p99 <= 25)
+    row("improve with recording ≥ 0.9 × without", f"{on / off:.2f} ×", on >= 0.9 * off)
+    row("bulk ≥ 0.5 × raw executemany", f"{bulk / raw:.2f} ×", bulk >= 0.5 * raw)
+    row(
+        "reads under writes: no 'database is locked', every response 200",
+        f"{locked} locked, {bad} not 200",
+        locked == 0 and bad == 0,
+    )
+    row(
+        f"reads under writes: p95 of every query < 1 s at {config.read_rows:,} rows",
+        f"worst p95 {worst_p95:,.0f} ms",
+        worst_p95 < 1000,
+    )
+    row("start-up to healthy < 3 s", f"{startup:.2f} s", startup < 3)
+    row(
+        f"server RSS < 300 MB after {config.footprint_rows:,} rows",
+        f"{results.rss_mb:,.0f} MB",
+        (results.rss_mb or 0) < 300,
+    )
+    return "\n".join(lines)
