@@ -3,6 +3,7 @@
     python -m writer.bench_servers VARIANT --port 8000 --db /tmp/bench.db
 
 - ours: the real app (`serve`), Datasette mounted, recording on.
+- ours-nofts: the same without the full-text index triggers, to measure what FTS costs.
 - ceiling: the same app plus an endpoint that parses and validates a history body and answers
   201 without storing: the most any write endpoint on this stack could do.
 - earlier: the earlier backend's design: per request, open an aiosqlite connection, set WAL
@@ -28,7 +29,7 @@ from starlette.routing import Route
 
 from writer.settings import Settings
 
-VARIANTS = ("ours", "ceiling", "earlier", "naive", "improve-on", "improve-off")
+VARIANTS = ("ours", "ours-nofts", "ceiling", "earlier", "naive", "improve-on", "improve-off")
 # Everything the server variants share: the comparison is of the write paths, not servers.
 UVICORN = {"host": "127.0.0.1", "log_level": "warning", "access_log": False}
 
@@ -181,6 +182,14 @@ def make_app(variant: str, db: Path) -> Any:
     from writer.app import create_app
 
     if variant == "ours":
+        return create_app(_settings(db))
+    if variant == "ours-nofts":
+        from writer.migrations import TABLE, migrate
+
+        migrate(db)
+        with sqlite3.connect(db) as conn:
+            for suffix in ("ai", "ad", "au"):
+                conn.execute(f"DROP TRIGGER IF EXISTS {TABLE}_{suffix}")
         return create_app(_settings(db))
     if variant == "ceiling":
         return ceiling_app(db)

@@ -17,23 +17,6 @@ from writer.storage import HistoryWriter, utc_now
 
 log = logging.getLogger("prompt_improver")
 
-RECORDED_FIELDS = (
-    "improved_prompt",
-    "role",
-    "directive",
-    "framework",
-    "framework_raw",
-    "guardrails",
-    "reasoning",
-    "confidence",
-    "backend",
-    "provider",
-    "model",
-    "prompt_tokens",
-    "completion_tokens",
-    "cost_usd",
-)
-
 
 @dataclass
 class Outcome:
@@ -105,8 +88,7 @@ async def improve_and_record(
         return Outcome(failure.status_code, {"detail": failure.detail})
 
     assert improvement is not None
-    fields = asdict(improvement)
-    row.update({key: fields[key] for key in RECORDED_FIELDS})
+    row.update(asdict(improvement))  # every field of an Improvement is a history column
     if flags["llm_unavailable"]:
         row.update(provider=improver.provider, model=improver.model)
     row_id, flags["persistence_failed"] = await record(writer, row)
