@@ -89,10 +89,9 @@ def create_app(
     settings: Settings | None = None,
     *,
     lm: Any = None,
-    program: Any = None,
     with_datasette: bool = True,
 ) -> Starlette:
-    """Build the app. `lm` / `program` replace the configured LLM (tests pass DummyLM)."""
+    """Build the app. `lm` replaces the configured LLM (tests and the benchmark pass one)."""
     settings = settings or Settings()
 
     @contextlib.asynccontextmanager
@@ -121,14 +120,13 @@ def create_app(
             datasette_app.ds = make_datasette(settings)
             await datasette_app.ds.invoke_startup()
         # Import dspy/litellm now, off the event loop, so the first legacy request is not slow.
-        warm = asyncio.get_running_loop().run_in_executor(None, improver.warm_up)
+        asyncio.get_running_loop().run_in_executor(None, improver.warm_up)
         try:
             yield
         finally:
             if app.state.writer is not None:
                 # Blocks until every queued row is committed: Ctrl-C loses nothing acknowledged.
                 await asyncio.to_thread(app.state.writer.close)
-            warm.cancel()
 
     datasette_app = _LazyDatasette()
     routes = [
@@ -157,7 +155,7 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.improver = improver.LegacyImprover(settings, lm=lm, program=program)
+    app.state.improver = improver.LegacyImprover(settings, lm=lm)
     app.state.started = time.monotonic()
     app.state.writer = None
     return app

@@ -196,10 +196,10 @@ def _cost(model: str, prompt_tokens: int | None, completion_tokens: int | None) 
 class LegacyImprover:
     """DSPy ChainOfThought on the LM from settings, one `dspy.context` per request."""
 
-    def __init__(self, settings: Settings, lm: Any = None, program: Any = None):
+    def __init__(self, settings: Settings, lm: Any = None):
         self.settings = settings
         self._lm = lm
-        self._program = program
+        self._program: Any = None
         self._custom_lm = lm is not None
         # After a transport failure (nothing listening), skip the LLM until this moment:
         # a stopped Ollama must not cost every hotkey press a full retry cycle.

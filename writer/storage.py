@@ -231,12 +231,17 @@ class HistoryWriter:
         """PASSIVE checkpoints from a second connection, concurrent with the writer's commits:
         the WAL is copied into the database without ever making a commit wait."""
         conn: sqlite3.Connection | None = None
+        file = None
         while not self._stopped.wait(CHECKPOINT_EVERY_S):
             try:
+                if conn is not None and file != self._inode:  # the writer reopened the file
+                    conn.close()
+                    conn = None
                 if conn is None:
-                    if not self.path.exists():
+                    if self._inode is None:
                         continue
                     conn = sqlite3.connect(self.path, isolation_level=None, timeout=0.1)
+                    file = self._inode
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
             except sqlite3.Error:
                 if conn is not None:
