@@ -226,14 +226,6 @@ def m006_row_key(db: sqlite_utils.Database) -> None:
     db.table(TABLE).create_index(["row_key"], unique=True, if_not_exists=True)
 
 
-@migrations()
-def m007_drop_redundant_indexes(db: sqlite_utils.Database) -> None:
-    # (model, created_at), (framework, created_at) and (status, created_at) serve every
-    # lookup these did; one index fewer to update per insert each.
-    for column in ("model", "framework", "status"):
-        db.execute(f"DROP INDEX IF EXISTS idx_{TABLE}_{column}")
-
-
 VIEWS = {
     # Successful rows with what a trainset needs (the shape of the seed few-shot data).
     "improvements_ok": f"""
