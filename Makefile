@@ -6,22 +6,29 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install serve test lint browser clean
+.PHONY: install install-test serve test lint browser clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 		{ echo "Python 3.11 or newer is needed (found: $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
+# The test tools (pytest, playwright, hypothesis...) only for `make test`.
+$(BIN)/.installed-test: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	@touch $@
 
 install: $(BIN)/.installed
 
+install-test: $(BIN)/.installed-test
+
 serve: install
 	$(BIN)/prompt-improver serve --host $(HOST) --port $(PORT)
 
-lint: install
+lint: install-test
 	$(BIN)/ruff check writer tests plugins
 	$(BIN)/ruff format --check writer tests plugins
 
