@@ -268,7 +268,7 @@ def spool() -> None:
 def spool_replay(db: Path | None) -> None:
     """Add spooled rows to the database (each once), then empty the spool."""
     from writer.backup import writer_lock
-    from writer.migrations import connect, migrate
+    from writer.migrations import open_writer
     from writer.spool import Spool
     from writer.storage import replay_spool
 
@@ -279,9 +279,7 @@ def spool_replay(db: Path | None) -> None:
         return
     try:
         with writer_lock(settings.sqlite_db_path, wait=False):
-            migrate(settings.sqlite_db_path)
-            conn = connect(settings.sqlite_db_path).conn
-            conn.isolation_level = None
+            conn = open_writer(settings.sqlite_db_path)
             try:
                 inserted, torn = replay_spool(conn, spooled)
             finally:
@@ -315,15 +313,13 @@ def retention_command(
 ) -> None:
     """Delete rows older than N days, in small batches; say what was removed."""
     from writer import retention
-    from writer.migrations import connect, migrate
+    from writer.migrations import open_writer
 
     settings = _settings(db)
     days = days or settings.sqlite_retention_days
     if not days:
         raise click.UsageError("retention is off (SQLITE_RETENTION_DAYS=0); pass --days N")
-    migrate(settings.sqlite_db_path)
-    conn = connect(settings.sqlite_db_path).conn
-    conn.isolation_level = None
+    conn = open_writer(settings.sqlite_db_path)
     try:
         report = retention.run(conn, days, include_legacy=include_legacy, dry_run=dry_run)
     finally:

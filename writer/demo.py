@@ -17,8 +17,8 @@ from pathlib import Path
 
 from writer import nlac
 from writer.improver import normalize_framework
-from writer.migrations import COLUMNS, TABLE, connect, migrate
-from writer.storage import INSERT_SQL
+from writer.migrations import COLUMNS, TABLE, open_writer
+from writer.storage import INSERT_SQL, iso_utc
 
 TASKS_EN = [
     "Design a REST API for {t}",
@@ -123,7 +123,7 @@ def generate(
     for t in times:
         idea, context, offline = rng.choice(pool)
         row = {
-            "created_at": t.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z",
+            "created_at": iso_utc(t),
             "request_id": str(uuid.UUID(int=rng.getrandbits(128), version=4)),
             "client": rng.choices(["raycast", "cli", "api"], [0.8, 0.1, 0.1])[0],
             "mode": "nlac" if rng.random() < 0.3 else "legacy",
@@ -198,9 +198,7 @@ def write(
     progress: Callable[[int], None] | None = None,
 ) -> int:
     """Add `rows` generated rows to the database at `path` (migrated first)."""
-    migrate(path)
-    conn: sqlite3.Connection = connect(path).conn
-    conn.isolation_level = None
+    conn = open_writer(path)
     written = 0
     chunk: list[tuple] = []
     try:

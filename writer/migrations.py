@@ -7,6 +7,7 @@ Databases left by the earlier backend are adopted in place by the first migratio
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -254,6 +255,14 @@ def connect(path: Path | str, *, busy_timeout_ms: int = 5000) -> sqlite_utils.Da
     db.enable_wal()
     db.execute("PRAGMA synchronous = NORMAL")
     return db
+
+
+def open_writer(path: Path | str, *, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
+    """A migrated database's write connection, in autocommit: callers issue BEGIN/COMMIT."""
+    migrate(path, busy_timeout_ms=busy_timeout_ms)
+    conn = connect(path, busy_timeout_ms=busy_timeout_ms).conn
+    conn.isolation_level = None
+    return conn
 
 
 def migrate(path: Path | str, *, busy_timeout_ms: int = 5000) -> MigrationReport:

@@ -17,6 +17,7 @@ from pydantic import (
 )
 
 from writer.improver import normalize_framework
+from writer.storage import iso_utc
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 MAX_RECORDS = 1000
@@ -103,7 +104,7 @@ class HistoryRecord(BaseModel):
         created = self.created_at or datetime.now(UTC)
         if created.tzinfo is None:
             created = created.replace(tzinfo=UTC)
-        row["created_at"] = created.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+        row["created_at"] = iso_utc(created)
         row["framework_raw"] = self.framework
         row["framework"] = normalize_framework(self.framework) if self.framework else None
         return row

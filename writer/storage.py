@@ -36,7 +36,7 @@ import orjson
 
 from writer import retention
 from writer.backup import writer_lock
-from writer.migrations import COLUMNS, TABLE, connect, migrate
+from writer.migrations import COLUMNS, TABLE, open_writer
 from writer.settings import Settings
 from writer.spool import Spool, spool_path
 
@@ -57,9 +57,13 @@ FILE_CHECK_S = 0.5
 CHECKPOINT_EVERY_S = 0.5
 
 
-def utc_now() -> str:
+def iso_utc(moment: datetime) -> str:
     """ISO-8601 UTC with milliseconds: sorts as text and works with SQLite's date functions."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+def utc_now() -> str:
+    return iso_utc(datetime.now(UTC))
 
 
 # What the table's defaults would give a column the row leaves out.
@@ -465,9 +469,7 @@ class HistoryWriter:
                 log.error("%s was removed or replaced; reopening it", self.path)
                 self._disconnect()
         if self._conn is None:
-            migrate(self.path, busy_timeout_ms=self.busy_timeout_ms)
-            conn = connect(self.path, busy_timeout_ms=self.busy_timeout_ms).conn
-            conn.isolation_level = None  # we issue BEGIN/COMMIT ourselves
+            conn = open_writer(self.path, busy_timeout_ms=self.busy_timeout_ms)
             conn.execute("PRAGMA journal_size_limit = 67108864")  # WAL shrinks back to 64 MB
             # The checkpointer thread copies the WAL beside the writer, so the checkpoint a
             # COMMIT runs every 16 MB only has the last frames left to copy; it is what lets
