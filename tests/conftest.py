@@ -39,6 +39,8 @@ for key in (
     "SQLITE_DB_PATH",
 ):
     os.environ.pop(key, None)
+# A models/improver.json in the checkout must not turn the tests' improver into few-shot.
+os.environ["DSPY_COMPILED_PATH"] = ""
 
 
 def free_port() -> int:

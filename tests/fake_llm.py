@@ -2,7 +2,7 @@
 
 The first path segment picks the behaviour: /ok/v1, /slow/v1, /garbage/v1, /error/v1,
 /ratelimit/v1. `ok` answers in DSPy's chat format with usage, so the real litellm path,
-token counts and cost are exercised end to end.
+token counts and cost are exercised end to end; asked as the eval judge, it grades 4.
 """
 
 from __future__ import annotations
@@ -48,6 +48,18 @@ Tree of Thoughts
 [[ ## completed ## ]]"""
 
 
+JUDGE_CONTENT = """[[ ## reasoning ## ]]
+Specific and structured.
+
+[[ ## score ## ]]
+4
+
+[[ ## rationale ## ]]
+A clear role and directive; the guardrails are concrete.
+
+[[ ## completed ## ]]"""
+
+
 def _completion(content: str) -> dict:
     return {
         "id": "chatcmpl-fake",
@@ -71,7 +83,7 @@ def fake_llm_app() -> Starlette:
     async def chat(request: Request) -> JSONResponse:
         behaviour = request.path_params["behaviour"]
         calls[behaviour] = calls.get(behaviour, 0) + 1
-        await request.body()
+        body = await request.body()
         if behaviour == "slow":
             await asyncio.sleep(30)
         if behaviour == "garbage":
@@ -80,6 +92,8 @@ def fake_llm_app() -> Starlette:
             return JSONResponse({"error": {"message": "boom", "type": "server_error"}}, 500)
         if behaviour == "ratelimit":
             return JSONResponse({"error": {"message": "slow down", "type": "rate_limit"}}, 429)
+        if b"[[ ## rationale ## ]]" in body:  # the judge's signature
+            return JSONResponse(_completion(JUDGE_CONTENT))
         return JSONResponse(_completion(OK_CONTENT))
 
     async def count(request: Request) -> JSONResponse:

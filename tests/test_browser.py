@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 import sqlite_utils
+import yaml
 
 from tests.conftest import ROOT
 from writer import demo
@@ -97,7 +98,8 @@ def test_dashboard_renders_every_chart(page, stack):
     server = stack[0]
     page.goto(f"{server.url}/-/dashboard?days=30")
     charts = page.locator(".pi-chart")
-    assert charts.count() == 6
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text(encoding="utf-8"))
+    assert charts.count() == len(metadata["plugins"]["prompt-history"]["dashboard"]) == 8
     page.wait_for_function(
         "Array.from(document.querySelectorAll('.pi-chart')).every(e => e.dataset.rendered)",
         timeout=30_000,

@@ -9,8 +9,9 @@ import sqlite_utils
 import yaml
 
 from tests.conftest import ROOT, running
-from writer import demo
+from writer import demo, evaluate, metrics, trainset
 from writer.app import create_app
+from writer.migrations import open_writer
 from writer.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -19,9 +20,24 @@ DB_META = METADATA["databases"]["prompt_history"]
 
 
 @pytest.fixture(scope="module")
-def demo_db(tmp_path_factory):
+def demo_db(tmp_path_factory, seed_examples):
     path = tmp_path_factory.mktemp("ds") / "prompt_history.db"
     demo.write(path, 1500, days=40, seed=11)
+    # A real (offline) evaluation run, so eval_results has rows.
+    examples, _ = trainset.collect([("seed", raw) for raw in seed_examples[:5]])
+    run = evaluate.run(
+        trainset.to_dspy(examples),
+        improver=None,
+        metric_name="structure",
+        metric=metrics.structure,
+        threads=1,
+        run=evaluate.EvalRun("seed", trainset.digest(examples), "nlac", "structure"),
+    )
+    conn = open_writer(path)
+    with conn:
+        conn.execute("BEGIN")
+        evaluate.store(conn, run)
+    conn.close()
     return path
 
 

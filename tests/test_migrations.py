@@ -120,6 +120,7 @@ def test_fresh_database(tmp_path):
         "m004_rollups",
         "m005_views",
         "m006_row_key",
+        "m007_feedback_and_evals",
     ]
     db = sqlite_utils.Database(tmp_path / "new.db")
     assert [c for c in db["prompt_history"].columns_dict if c != "id"] == COLUMNS

@@ -20,6 +20,7 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from writer import __version__
+from writer import feedback as feedback_store
 from writer.improver import is_warm as improver_ready
 from writer.records import REQUEST_ID_RE, HistoryRecord, ImproveRequest, describe, parse_records
 from writer.service import improve_and_record
@@ -196,6 +197,46 @@ async def write_history(request: Request) -> JSONResponse:
     return JSONResponse({"ids": result.ids, "count": len(result.ids)}, status_code=201)
 
 
+async def write_feedback(request: Request) -> JSONResponse:
+    require_write_token(request)
+    raw_id = request.path_params["id"]
+    if not raw_id.isdigit() or int(raw_id) < 1 or len(raw_id) > 18:
+        raise HTTPException(400, f"id: {raw_id!r} is not a history row id (a positive integer)")
+    body = await read_json(request)
+    if not isinstance(body, dict):
+        raise HTTPException(400, "body: must be a JSON object with an 'outcome' field")
+    try:
+        given = feedback_store.FeedbackRequest.model_validate(body)
+    except ValidationError as exc:
+        raise HTTPException(400, describe(exc)) from None
+    writer = request.app.state.writer
+    if writer is None:
+        raise HTTPException(409, "recording is off (SQLITE_ENABLED=false); nothing was stored")
+    history_id = int(raw_id)
+    try:
+        feedback_id = await feedback_store.add(
+            writer,
+            history_id,
+            given,
+            client=client_name(request, "api"),
+            request_id=request.state.request_id,
+        )
+    except feedback_store.UnknownRow as exc:
+        raise HTTPException(404, str(exc)) from None
+    except feedback_store.NothingToRate as exc:
+        raise HTTPException(409, str(exc)) from None
+    except Exception as exc:
+        log.error("feedback write failed: %s", exc)
+        raise HTTPException(
+            503,
+            f"database: the feedback could not be stored ({exc}); nothing was stored, "
+            "retry later and check /health",
+        ) from None
+    return JSONResponse(
+        {"id": feedback_id, "history_id": history_id, **given.model_dump()}, status_code=201
+    )
+
+
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
     settings = state.settings
@@ -219,6 +260,9 @@ async def health(request: Request) -> JSONResponse:
             # True once dspy and litellm are imported (in the background after start).
             "llm_ready": improver_ready(),
             "llm_fallback": settings.llm_fallback,
+            # The backend legacy requests get now, and the compiled program behind few-shot.
+            "backend": state.improver.backend,
+            "program": state.improver.programs.status() if state.improver.programs else None,
             "modes": ["legacy", "nlac"],
             "database": database,
             "version": __version__,
@@ -290,12 +334,37 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/history/{id}/feedback": {
+                "post": {
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "integer"},
+                        }
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/FeedbackRequest"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": {"description": "the stored feedback, with its id"},
+                        **errors(400, 404, 409, 413, 503),
+                    },
+                }
+            },
             "/health": {"get": {"responses": {"200": {"description": "service status"}}}},
         },
         "components": {
             "schemas": {
                 "ImproveRequest": ImproveRequest.model_json_schema(),
                 "HistoryRecord": record,
+                "FeedbackRequest": feedback_store.FeedbackRequest.model_json_schema(),
                 "Error": error,
             }
         },
@@ -319,6 +388,7 @@ api_router = Router(
     routes=[
         Route("/v1/improve-prompt", improve_prompt, methods=["POST"]),
         Route("/v1/history", write_history, methods=["POST"]),
+        Route("/v1/history/{id}/feedback", write_feedback, methods=["POST"]),
         Route("/v1/openapi.json", openapi, methods=["GET"]),
     ],
     redirect_slashes=False,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -119,11 +120,17 @@ def create_app(
         if with_datasette:
             datasette_app.ds = make_datasette(settings)
             await datasette_app.ds.invoke_startup()
-        # Import dspy/litellm now, off the event loop, so the first legacy request is not slow.
-        asyncio.get_running_loop().run_in_executor(None, improver.warm_up)
+        loop = asyncio.get_running_loop()
+        # Import dspy/litellm now, off the event loop, so the first legacy request is not slow;
+        # then load the compiled program, if there is one.
+        loop.run_in_executor(None, _warm_up, app.state.improver.programs)
+        programs = app.state.improver.programs
+        sighup = programs is not None and _on_sighup(loop, programs.reload)
         try:
             yield
         finally:
+            if sighup:
+                loop.remove_signal_handler(signal.SIGHUP)
             if app.state.writer is not None:
                 # Blocks until every queued row is committed: Ctrl-C loses nothing acknowledged.
                 await asyncio.to_thread(app.state.writer.close)
@@ -159,6 +166,21 @@ def create_app(
     app.state.started = time.monotonic()
     app.state.writer = None
     return app
+
+
+def _warm_up(programs: Any) -> None:
+    improver.warm_up()
+    if programs is not None and programs.stale():
+        programs.reload()
+
+
+def _on_sighup(loop: asyncio.AbstractEventLoop, reload: Any) -> bool:
+    """`kill -HUP <pid>` reloads the compiled program. Only possible in the main thread."""
+    try:
+        loop.add_signal_handler(signal.SIGHUP, lambda: loop.run_in_executor(None, reload))
+    except (ValueError, RuntimeError, NotImplementedError):  # not the main thread, or Windows
+        return False
+    return True
 
 
 class _LazyDatasette:

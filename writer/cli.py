@@ -140,6 +140,433 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
     click.echo(footer, err=True)
 
 
+@cli.command()
+@click.argument("history_id", metavar="ID", type=click.IntRange(1))
+@click.option("--outcome", required=True, type=click.Choice(["accepted", "edited", "rejected"]))
+@click.option("--final-prompt", help="The text you kept (required for --outcome edited)")
+@click.option(
+    "--final-prompt-file",
+    type=click.File(encoding="utf-8"),
+    help="Read the text you kept from a file ('-' for stdin)",
+)
+@click.option("--rating", type=click.IntRange(1, 5), help="1 (poor) to 5 (excellent)")
+@click.option("--comment", help="A note for later")
+@db_option
+def feedback(
+    history_id: int,
+    outcome: str,
+    final_prompt: str | None,
+    final_prompt_file,
+    rating: int | None,
+    comment: str | None,
+    db: Path | None,
+) -> None:
+    """Say what became of history row ID: accepted, edited (with the text kept) or rejected."""
+    from writer import feedback as store
+    from writer.records import describe
+    from writer.storage import writer_for
+
+    if final_prompt_file is not None:
+        if final_prompt is not None:
+            raise click.UsageError("give --final-prompt or --final-prompt-file, not both")
+        final_prompt = final_prompt_file.read()
+    try:
+        given = store.FeedbackRequest(
+            outcome=outcome, final_prompt=final_prompt, rating=rating, comment=comment
+        )
+    except ValidationError as exc:
+        raise click.UsageError(describe(exc).replace("final_prompt", "--final-prompt")) from None
+    settings = _settings(db)
+    writer = writer_for(settings, maintenance=False)
+    writer.start()
+    try:
+        feedback_id = asyncio.run(store.add(writer, history_id, given, client="cli"))
+    except (store.UnknownRow, store.NothingToRate) as exc:
+        raise click.ClickException(
+            f"{exc}; find ids with `prompt-improver export` or in Datasette"
+        ) from None
+    finally:
+        writer.close()
+    click.echo(f"Feedback {feedback_id} on row {history_id}: {outcome}.")
+
+
+def _day_or_time(value: str | None, *, end: bool = False) -> str | None:
+    """YYYY-MM-DD or an ISO time, as the UTC text rows store; --until DAY includes that day."""
+    from datetime import UTC, datetime, timedelta
+
+    from writer.storage import iso_utc
+
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"{value!r}: use YYYY-MM-DD or YYYY-MM-DDTHH:MM") from None
+    if end and len(value) == 10:
+        moment += timedelta(days=1)
+    return iso_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
+
+
+def selection_options(command):
+    """The filters `export` and `compile --from-history` share."""
+    for option in reversed(
+        [
+            click.option("--since", help="Rows created on or after this day/time (UTC)"),
+            click.option("--until", help="Rows created before the end of this day (or time)"),
+            click.option(
+                "--outcome",
+                help="Comma-separated latest feedback: accepted, edited, rejected, none "
+                "[default: all but rejected for dspy and openai-chat; all for jsonl and csv]",
+            ),
+            click.option("--mode", help="Comma-separated modes, e.g. legacy,nlac"),
+            click.option(
+                "--min-confidence", type=click.FloatRange(0, 1), help="Rows at least this confident"
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+def _selection(fmt, since, until, outcome, mode, min_confidence):
+    from writer import exports
+
+    outcomes = exports.DEFAULT_OUTCOMES[fmt]
+    if outcome:
+        outcomes = tuple(o.strip() for o in outcome.split(",") if o.strip())
+        unknown = sorted(set(outcomes) - set(exports.OUTCOMES))
+        if unknown:
+            raise click.BadParameter(
+                f"{', '.join(unknown)}: choose from {', '.join(exports.OUTCOMES)}",
+                param_hint="--outcome",
+            )
+    return exports.Selection(
+        since=_day_or_time(since),
+        until=_day_or_time(until, end=True),
+        outcomes=outcomes,
+        modes=tuple(m.strip() for m in (mode or "").split(",") if m.strip()),
+        min_confidence=min_confidence,
+    )
+
+
+@cli.command()
+@click.option(
+    "--format", "fmt", type=click.Choice(["dspy", "jsonl", "csv", "openai-chat"]), required=True
+)
+@selection_options
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, allow_dash=True, path_type=Path),
+    required=True,
+    help="File to write ('-' for stdout)",
+)
+@db_option
+def export(fmt, since, until, outcome, mode, min_confidence, output: Path, db) -> None:
+    """Export history (with its feedback) as a trainset or for analysis."""
+    import contextlib
+    import os
+    import sqlite3
+
+    from writer import exports
+
+    settings = _settings(db)
+    if not settings.sqlite_db_path.exists():
+        raise click.ClickException(f"{settings.sqlite_db_path} does not exist; nothing to export")
+    selection = _selection(fmt, since, until, outcome, mode, min_confidence)
+    conn = sqlite3.connect(f"file:{settings.sqlite_db_path}?mode=ro", uri=True)
+    try:
+        total = exports.count(conn, selection)
+        to_stdout = str(output) == "-"
+        partial = output if to_stdout else output.with_name(output.name + ".partial")
+        with (
+            contextlib.nullcontext(sys.stdout)
+            if to_stdout
+            else open(partial, "w", encoding="utf-8", newline="") as out,
+            click.progressbar(
+                length=total, label=f"Exporting {total:,} rows", file=sys.stderr
+            ) as bar,
+        ):
+            report = exports.write(conn, out, fmt, selection, bar.update)
+        if not to_stdout:
+            os.replace(partial, output)  # never a half-written trainset under the real name
+    finally:
+        conn.close()
+    where = "stdout" if str(output) == "-" else str(output)
+    click.echo(
+        f"Wrote {report.written:,} of {report.selected:,} rows to {where} ({fmt}).", err=True
+    )
+    for reason, n in report.skipped.most_common():
+        click.echo(f"  skipped {n}: {reason}", err=True)
+
+
+def _history_records(settings: Settings, selection) -> list[tuple[str, dict]]:
+    import sqlite3
+
+    from writer import exports
+
+    if not settings.sqlite_db_path.exists():
+        raise click.ClickException(f"{settings.sqlite_db_path} does not exist; no history to use")
+    conn = sqlite3.connect(f"file:{settings.sqlite_db_path}?mode=ro", uri=True)
+    try:
+        return [
+            (f"history id {row['id']}", exports.raw_record(row))
+            for row in exports.rows(conn, selection)
+        ]
+    finally:
+        conn.close()
+
+
+def _say_report(report) -> None:
+    for line in report.lines():
+        click.echo(line, err=True)
+
+
+@cli.command(name="compile")
+@click.option(
+    "--trainset",
+    "trainsets",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A trainset file (JSON array or JSON Lines in the seed shape); repeatable",
+)
+@click.option("--from-history", is_flag=True, help="Also use the history (with the filters below)")
+@selection_options
+@click.option(
+    "--optimizer",
+    type=click.Choice(["labeled", "bootstrap", "knn"]),
+    default="labeled",
+    show_default=True,
+    help="labeled: k examples as demos (no LLM); bootstrap: demos the LM reproduces "
+    "passing the structure metric (needs the LM); knn: the k nearest examples per request",
+)
+@click.option("-k", "k", type=click.IntRange(1, 16), default=3, show_default=True, help="Demos")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("models/improver.json"),
+    show_default=True,
+    help="Where to save the program (its metadata goes beside it, *.meta.json)",
+)
+@db_option
+def compile_command(
+    trainsets, from_history, since, until, outcome, mode, min_confidence, optimizer, k, output, db
+) -> None:
+    """Build the few-shot improver from trainsets and/or the history, and save it."""
+    import dspy
+
+    from writer import improver, metrics, programs, trainset
+
+    if not trainsets and not from_history:
+        raise click.UsageError("give --trainset FILE (repeatable) and/or --from-history")
+    settings = _settings(db)
+    extra: list = []
+    if from_history:
+        extra = _history_records(
+            settings, _selection("dspy", since, until, outcome, mode, min_confidence)
+        )
+    try:
+        examples, report = trainset.load(list(trainsets), extra)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read the trainset: {exc}") from None
+    _say_report(report)
+    if not examples:
+        raise click.ClickException(
+            "no usable examples; fix the records listed above, or export some with "
+            "`prompt-improver export --format dspy`"
+        )
+    lm = None
+    if optimizer == "bootstrap":
+        improver.warm_up()
+        zero_shot = settings.model_copy(update={"dspy_compiled_path": None})
+        _preflight(improver.LegacyImprover(zero_shot), examples[0])
+        lm = improver.build_lm(settings)
+        click.echo(f"Bootstrapping with {settings.litellm_model}...", err=True)
+    try:
+        program = programs.compile_program(
+            trainset.to_dspy(examples), optimizer, k, lm=lm, metric=metrics.structure
+        )
+    except programs.ProgramError as exc:
+        raise click.ClickException(str(exc)) from None
+    except Exception as exc:  # the LM failed while bootstrapping
+        raise click.ClickException(
+            f"{optimizer} failed: {type(exc).__name__}: {' '.join(str(exc).split())[:300]}. "
+            "What to do: check that the LLM answers (`prompt-improver improve 'test idea'`), "
+            "or use --optimizer labeled, which needs no LLM."
+        ) from None
+    sources = [str(p) for p in trainsets] + (["history"] if from_history else [])
+    meta = programs.save(
+        program,
+        output,
+        {
+            "optimizer": optimizer,
+            "k": k,
+            "trainset_sha256": trainset.digest(examples),
+            "trainset_size": len(examples),
+            "dropped": len(report.dropped),
+            "sources": sources,
+            "model": settings.litellm_model if lm is not None else None,
+            "dspy_version": dspy.__version__,
+        },
+    )
+    click.echo(
+        f"Saved {output} ({optimizer}, k={k}, {meta['demos']} demos from {len(examples)} "
+        f"examples); program hash {meta['program_sha256'][: programs.HASH_CHARS]}, "
+        f"trainset sha256 {meta['trainset_sha256'][:12]}."
+    )
+    click.echo(
+        "`serve` uses it when DSPY_COMPILED_PATH names this file (default "
+        "models/improver.json) and picks up a new version without a restart.",
+        err=True,
+    )
+
+
+@cli.command(name="eval")
+@click.option(
+    "--dataset",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Examples in the seed shape (JSON array or JSON Lines)",
+)
+@click.option(
+    "--program",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A compiled program (few-shot) [default: zero-shot, with no program]",
+)
+@click.option("--nlac", is_flag=True, help="Evaluate the offline nlac improver (no LLM)")
+@click.option(
+    "--metric",
+    type=click.Choice(["structure", "judge"]),
+    default="structure",
+    show_default=True,
+    help="structure: checks, no LLM; judge: the configured LM grades against a rubric",
+)
+@click.option("--limit", type=click.IntRange(1), help="Only the first N examples")
+@click.option("--threads", type=click.IntRange(1, 32), default=4, show_default=True)
+@db_option
+def eval_command(dataset, program, nlac, metric, limit, threads, db) -> None:
+    """Score the improver on a dataset with dspy.Evaluate; store the run in the database."""
+    from writer import evaluate, improver, metrics, programs, trainset
+    from writer.storage import writer_for
+
+    if nlac and program:
+        raise click.UsageError("give --program or --nlac, not both")
+    settings = _settings(db).model_copy(update={"dspy_compiled_path": None})
+    try:
+        examples, report = trainset.load([dataset])
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read the dataset: {exc}") from None
+    _say_report(report)
+    if not examples:
+        raise click.ClickException("no usable examples in the dataset")
+    examples = examples[:limit] if limit else examples
+    improver.warm_up()
+    run = evaluate.EvalRun(
+        dataset=dataset.name,
+        dataset_hash=trainset.digest(examples),
+        backend="nlac" if nlac else ("few-shot" if program else "zero-shot"),
+        metric=metric,
+    )
+    with evaluate.event_loop() as loop:
+        candidate = None
+        if not nlac:
+            files = None
+            if program:
+                files = programs.ProgramFile(program)
+                if files.reload() is None:
+                    raise click.ClickException(files.error or f"{program}: cannot load it")
+                run.program_path, run.program_hash = str(program), files.current.hash
+                run.optimizer = files.current.meta.get("optimizer")
+            candidate = improver.LegacyImprover(settings, programs=files)
+            run.provider, run.model = candidate.provider, candidate.model
+            _preflight(candidate, examples[0], loop)
+        scorer = metrics.structure
+        if metric == "judge":
+            _preflight(improver.LegacyImprover(settings), examples[0], loop)
+            scorer = metrics.make_judge(improver.build_lm(settings))
+        click.echo(
+            f"Evaluating {run.backend}{' ' + run.program_hash if run.program_hash else ''} on "
+            f"{len(examples)} examples from {dataset.name} ({metric}, {threads} threads)...",
+            err=True,
+        )
+        logging.getLogger("dspy.evaluate.evaluate").setLevel(logging.WARNING)
+        with click.progressbar(
+            length=len(examples), label="Evaluating", show_pos=True, show_eta=True, file=sys.stderr
+        ) as bar:
+            evaluate.run(
+                trainset.to_dspy(examples),
+                improver=candidate,
+                metric_name=metric,
+                metric=scorer,
+                threads=threads,
+                run=run,
+                progress=bar.update,
+                loop=loop,
+            )
+    writer = writer_for(settings, maintenance=False)
+    writer.start()
+    try:
+        run.id, recent = writer.submit_call(
+            lambda conn: (
+                evaluate.store(conn, run),
+                evaluate.previous_runs(conn, run.dataset_hash, metric),
+            )
+        ).result()
+    except Exception as exc:
+        raise click.ClickException(
+            f"the run scored {run.score} ({run.passed}/{len(run.results)} passed) but could not "
+            f"be stored in {settings.sqlite_db_path}: {exc}. What to do: run "
+            "`prompt-improver migrate` and check the file is writable, then run eval again."
+        ) from None
+    finally:
+        writer.close()
+    _say_eval(run, recent)
+
+
+def _preflight(candidate, example, loop=None) -> None:
+    """One call before the run: an LLM that is not there fails once, clearly, not N times."""
+    from writer.improver import LLMFailure
+
+    coroutine = candidate.improve(example.original_idea, example.context)
+    try:
+        if loop is None:
+            asyncio.run(coroutine)
+        else:
+            asyncio.run_coroutine_threadsafe(coroutine, loop).result()
+    except LLMFailure as exc:
+        raise click.ClickException(
+            f"{exc.detail} Without an LLM: `eval --nlac --metric structure`, "
+            "`compile --optimizer labeled` or `--optimizer knn`."
+        ) from None
+
+
+def _say_eval(run, recent: list[dict]) -> None:
+    click.echo(
+        f"\nRun {run.id}: {run.backend} on {run.dataset}, metric {run.metric}, "
+        f"{len(run.results)} examples in {run.duration_s:.1f} s"
+    )
+    click.echo("| run | backend | program | examples | errors | passed | score |")
+    click.echo("| ---: | --- | --- | ---: | ---: | ---: | ---: |")
+    for r in recent:
+        mark = " (this run)" if r["id"] == run.id else ""
+        score = "-" if r["score"] is None else f"{r['score']:.3f}"
+        click.echo(
+            f"| {r['id']}{mark} | {r['backend']} | {r['program_hash'] or '-'} | {r['examples']} "
+            f"| {r['errors']} | {r['passed']} | {score} |"
+        )
+    rates = run.check_rates()
+    if rates and run.metric == "structure":
+        click.echo("Checks passed: " + ", ".join(f"{k} {v:.0%}" for k, v in rates.items()))
+    failing = [r for r in run.results if r["error"]][:3]
+    for r in failing:
+        click.echo(f"  example {r['example']}: {r['error'][:200]}", err=True)
+    click.echo(
+        "Compare runs in Datasette: /prompt_history/eval_runs_over_time "
+        "and /prompt_history/eval_compare"
+    )
+
+
 @cli.command(name="migrate")
 @db_option
 def migrate_command(db: Path | None) -> None:
@@ -307,9 +734,12 @@ def spool_replay(db: Path | None) -> None:
 @click.option(
     "--include-legacy", is_flag=True, help="Also delete rows adopted from the earlier backend"
 )
+@click.option(
+    "--include-labelled", is_flag=True, help="Also delete rows that have feedback (the trainset)"
+)
 @click.option("--dry-run", is_flag=True, help="Only say what would be deleted")
 def retention_command(
-    db: Path | None, days: int | None, include_legacy: bool, dry_run: bool
+    db: Path | None, days: int | None, include_legacy: bool, include_labelled: bool, dry_run: bool
 ) -> None:
     """Delete rows older than N days, in small batches; say what was removed."""
     from writer import retention
@@ -321,7 +751,13 @@ def retention_command(
         raise click.UsageError("retention is off (SQLITE_RETENTION_DAYS=0); pass --days N")
     conn = open_writer(settings.sqlite_db_path)
     try:
-        report = retention.run(conn, days, include_legacy=include_legacy, dry_run=dry_run)
+        report = retention.run(
+            conn,
+            days,
+            include_legacy=include_legacy,
+            dry_run=dry_run,
+            include_labelled=include_labelled,
+        )
     finally:
         conn.close()
     verb = "Would delete" if report.dry_run else "Deleted"

@@ -2,7 +2,10 @@
 
 Rows look like a few months of use: ideas in English and Spanish, prompts of the real size
 (the offline improver writes them), several models with their own latency, token and cost
-profiles, a few percent of failures and fallbacks, busier weekdays. Same seed, same rows.
+profiles, a few percent of failures and fallbacks, busier weekdays; later on, few-shot
+programs answer part of the legacy requests. Some prompts get feedback (few-shot ones are
+accepted more often), and a few evaluation runs (dataset "demo-generated") are added so the
+dashboard's outcome and evaluation charts have something to show. Same seed, same rows.
 """
 
 from __future__ import annotations
@@ -96,6 +99,18 @@ ERRORS = {
 }
 
 
+# Two compiled programs, in use from these fractions of the period on.
+PROGRAMS = [(0.55, "3f9c2a1b7d40"), (0.8, "a81e0c55d2f9")]
+# accepted, edited, rejected, per improver
+OUTCOME_ODDS = {
+    "nlac": (0.35, 0.35, 0.30),
+    "zero-shot": (0.45, 0.30, 0.25),
+    "3f9c2a1b7d40": (0.55, 0.28, 0.17),
+    "a81e0c55d2f9": (0.62, 0.25, 0.13),
+}
+MAX_FEEDBACK = 20_000
+
+
 def _ideas(rng: random.Random, n: int) -> list[tuple[str, str]]:
     ideas = set()
     while len(ideas) < n:
@@ -136,7 +151,18 @@ def generate(
             row.update(_offline(offline), latency_ms=round(rng.lognormvariate(0.3, 0.4), 2))
         else:
             row.update(_llm_row(rng, offline))
+            program = _program_at((t - start).total_seconds() / span)
+            if program and row["backend"] == "zero-shot" and rng.random() < 0.7:
+                row.update(backend="few-shot", program_hash=program)
         yield row
+
+
+def _program_at(fraction: float) -> str | None:
+    current = None
+    for since, program in PROGRAMS:
+        if fraction >= since:
+            current = program
+    return current
 
 
 def _offline(result: nlac.NlacResult) -> dict:
@@ -202,12 +228,18 @@ def write(
     written = 0
     chunk: list[tuple] = []
     try:
+        first = conn.execute(f"SELECT coalesce(max(id), 0) + 1 FROM {TABLE}").fetchone()[0]
         for row in generate(rows, days=days, seed=seed):
             chunk.append(tuple(row.get(c) for c in COLUMNS))
             if len(chunk) == batch:
                 written += _flush(conn, chunk, progress)
         if chunk:
             written += _flush(conn, chunk, progress)
+        rng = random.Random(seed)
+        conn.execute("BEGIN")
+        _add_feedback(conn, rng, first)
+        _add_eval_runs(conn, rng, days)
+        conn.execute("COMMIT")
         conn.execute(f"ANALYZE {TABLE}")
     finally:
         conn.close()
@@ -225,3 +257,67 @@ def _flush(
     if progress:
         progress(n)
     return n
+
+
+def _add_feedback(conn: sqlite3.Connection, rng: random.Random, first: int) -> None:
+    """Feedback on about a third of the new successful rows (at most MAX_FEEDBACK)."""
+    rows = conn.execute(
+        f"SELECT id, created_at, backend, program_hash, improved_prompt FROM {TABLE} "
+        "WHERE id >= ? AND status = 'ok' AND error IS NULL",
+        [first],
+    ).fetchall()
+    chosen = rng.sample(rows, min(MAX_FEEDBACK, len(rows) // 3))
+    feedback = []
+    for history_id, created_at, backend, program, prompt in sorted(chosen):
+        odds = OUTCOME_ODDS.get(program or backend, OUTCOME_ODDS["zero-shot"])
+        outcome = rng.choices(["accepted", "edited", "rejected"], odds)[0]
+        given = datetime.fromisoformat(created_at.replace("Z", "+00:00"))
+        given += timedelta(seconds=rng.uniform(20, 600))
+        rating = {"accepted": (4, 5), "edited": (3, 4), "rejected": (1, 2)}[outcome]
+        feedback.append(
+            (
+                history_id,
+                iso_utc(given),
+                outcome,
+                f"{prompt}\n- Keep the answer under 400 words." if outcome == "edited" else None,
+                rng.randint(*rating) if rng.random() < 0.6 else None,
+                "too generic" if outcome == "rejected" and rng.random() < 0.3 else None,
+                "raycast",
+            )
+        )
+    conn.executemany(
+        "INSERT INTO feedback (history_id, created_at, outcome, final_prompt, rating, comment, "
+        "client) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        feedback,
+    )
+
+
+def _add_eval_runs(conn: sqlite3.Connection, rng: random.Random, days: int) -> None:
+    """A weekly zero-shot run, and runs of each program once it exists (no eval_results)."""
+    end = datetime.now(UTC)
+    for week in range(max(1, days // 7), 0, -1):
+        moment = end - timedelta(days=7 * week - 1)
+        fraction = 1 - (7 * week - 1) / days
+        improvers = [("zero-shot", None, 0.78)]
+        improvers += [
+            ("few-shot", program, 0.84 + 0.04 * i)
+            for i, (since, program) in enumerate(PROGRAMS)
+            if fraction >= since
+        ]
+        for backend, program, mean in improvers:
+            score = round(min(1.0, rng.gauss(mean, 0.015)), 4)
+            conn.execute(
+                "INSERT INTO eval_runs (created_at, dataset, dataset_hash, backend, "
+                "program_hash, optimizer, metric, provider, model, examples, errors, score, "
+                "passed, duration_s) VALUES (?, 'demo-generated', 'demo', ?, ?, ?, "
+                "'structure', 'ollama', 'llama3.1', 30, 0, ?, ?, ?)",
+                [
+                    iso_utc(moment),
+                    backend,
+                    program,
+                    "labeled" if program else None,
+                    score,
+                    round(30 * score * 0.8),
+                    round(rng.uniform(60, 120), 1),
+                ],
+            )

@@ -12,6 +12,7 @@ import logging
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -21,20 +22,33 @@ from writer.settings import Settings
 if TYPE_CHECKING:
     import dspy
 
+    from writer.programs import CompiledProgram, ProgramFile
+
 FRAMEWORKS = ("chain-of-thought", "tree-of-thoughts", "decomposition", "role-playing")
 
 
+_FRAMEWORK_WORDS = [
+    ("tree-of-thoughts", re.compile(r"\btree\b|\btot\b|arbol")),
+    ("chain-of-thought", re.compile(r"\bchain\b|\bcot\b|cadena")),
+    ("decomposition", re.compile(r"decompos|descompos")),
+    ("role-playing", re.compile(r"\brole\b|roleplay|\bpersona\b|juego de rol")),
+    ("chain-of-thought", re.compile(r"step by step|paso a paso")),
+]
+
+
+def framework_label(raw: str | None) -> str | None:
+    """Which of our four labels `raw` names ("Chain-of-Thought", "CoT", "Descomposición
+    (decomposition)..."), or None. The one named first wins, so "Decomposition
+    (step-by-step ...)" stays decomposition."""
+    text = unicodedata.normalize("NFKD", (raw or "").lower())
+    text = re.sub(r"[^a-z]+", " ", text.encode("ascii", "ignore").decode()).strip()
+    found = [(m.start(), label) for label, rx in _FRAMEWORK_WORDS if (m := rx.search(text))]
+    return min(found)[1] if found else None
+
+
 def normalize_framework(raw: str | None) -> str:
-    """Map what LLMs say ("Chain-of-Thought", "CoT", "Tree of Thoughts"...) to our four labels."""
-    text = re.sub(r"[^a-z]+", " ", (raw or "").lower()).strip()
-    words = set(text.split())
-    if "tree" in words or "tot" in words:
-        return "tree-of-thoughts"
-    if "chain" in words or "cot" in words or "step by step" in text:
-        return "chain-of-thought"
-    if words & {"role", "roleplay", "roleplaying", "persona"} or "role play" in text:
-        return "role-playing"
-    return "decomposition"
+    """framework_label, with decomposition for anything it does not recognise."""
+    return framework_label(raw) or "decomposition"
 
 
 @dataclass
@@ -53,6 +67,7 @@ class Improvement:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     cost_usd: float | None = None
+    program_hash: str | None = None
 
 
 class LLMFailure(Exception):
@@ -129,11 +144,14 @@ def build_program() -> dspy.Module:
             super().__init__()
             self.improve = dspy.ChainOfThought(_signature())
 
-        def forward(self, original_idea: str, context: str = "") -> dspy.Prediction:
-            return self.improve(original_idea=original_idea, context=context)
+        # demos=None: the predictor's own (saved) demos; a list replaces them for this call.
+        def forward(self, original_idea: str, context: str = "", demos: Any = None) -> Any:
+            extra = {} if demos is None else {"demos": demos}
+            return self.improve(original_idea=original_idea, context=context, **extra)
 
-        async def aforward(self, original_idea: str, context: str = "") -> dspy.Prediction:
-            return await self.improve.acall(original_idea=original_idea, context=context)
+        async def aforward(self, original_idea: str, context: str = "", demos: Any = None) -> Any:
+            extra = {} if demos is None else {"demos": demos}
+            return await self.improve.acall(original_idea=original_idea, context=context, **extra)
 
     return PromptImprover()
 
@@ -194,13 +212,22 @@ def _cost(model: str, prompt_tokens: int | None, completion_tokens: int | None) 
 
 
 class LegacyImprover:
-    """DSPy ChainOfThought on the LM from settings, one `dspy.context` per request."""
+    """DSPy ChainOfThought on the LM from settings, one `dspy.context` per request.
 
-    def __init__(self, settings: Settings, lm: Any = None):
+    With a compiled program (DSPY_COMPILED_PATH, or `programs`), its demos go with every
+    call and rows say `few-shot` and the program's hash; a changed file is picked up on the
+    next request."""
+
+    def __init__(self, settings: Settings, lm: Any = None, programs: ProgramFile | None = None):
         self.settings = settings
         self._lm = lm
         self._program: Any = None
         self._custom_lm = lm is not None
+        if programs is None and settings.dspy_compiled_path is not None:
+            from writer.programs import ProgramFile
+
+            programs = ProgramFile(settings.dspy_compiled_path)
+        self.programs = programs
         # After a transport failure (nothing listening), skip the LLM until this moment:
         # a stopped Ollama must not cost every hotkey press a full retry cycle.
         self._down_until = 0.0
@@ -218,11 +245,22 @@ class LegacyImprover:
             else self.settings.model_name
         )
 
+    @property
+    def backend(self) -> str:
+        return "few-shot" if self.programs and self.programs.current else "zero-shot"
+
     def _ensure(self) -> None:
         if self._lm is None:
             self._lm = build_lm(self.settings)
         if self._program is None:
             self._program = build_program()
+
+    async def _compiled(self) -> CompiledProgram | None:
+        if self.programs is None:
+            return None
+        if self.programs.stale():  # a stat per request; loading happens off the event loop
+            await asyncio.to_thread(self.programs.reload)
+        return self.programs.current
 
     async def improve(self, idea: str, context: str) -> Improvement:
         if not _warm.is_set():
@@ -230,6 +268,7 @@ class LegacyImprover:
         import dspy
 
         self._ensure()
+        compiled = await self._compiled()
         wait = self._down_until - time.monotonic()
         if wait > 0:
             raise LLMFailure(
@@ -238,7 +277,14 @@ class LegacyImprover:
         try:
             async with asyncio.timeout(self.settings.llm_timeout_s):
                 with dspy.context(lm=self._lm, track_usage=True):
-                    prediction = await self._program.acall(original_idea=idea, context=context)
+                    if compiled is None:
+                        prediction = await self._program.acall(original_idea=idea, context=context)
+                    else:
+                        prediction = await compiled.module.acall(
+                            original_idea=idea,
+                            context=context,
+                            demos=compiled.demos_for(idea, context),
+                        )
         except (Exception, TimeoutError) as exc:
             failure = _classify(exc)
             if _nothing_listening(exc) and self.settings.llm_retry_after_s:
@@ -246,9 +292,9 @@ class LegacyImprover:
                 self._down_reason = failure.message
             raise failure from exc
         self._down_until = 0.0
-        return self._to_improvement(prediction)
+        return self._to_improvement(prediction, compiled)
 
-    def _to_improvement(self, p: Any) -> Improvement:
+    def _to_improvement(self, p: Any, compiled: CompiledProgram | None = None) -> Improvement:
         improved = str(getattr(p, "improved_prompt", "") or "").strip()
         if not improved:
             raise LLMFailure("unusable", "the answer had no improved_prompt")
@@ -275,7 +321,8 @@ class LegacyImprover:
             guardrails=guardrails,
             reasoning=(str(p.reasoning).strip() or None) if getattr(p, "reasoning", None) else None,
             confidence=confidence,
-            backend="zero-shot",
+            backend="zero-shot" if compiled is None else "few-shot",
+            program_hash=None if compiled is None else compiled.hash,
             provider=self.provider,
             model=self.model,
             prompt_tokens=prompt_tokens,

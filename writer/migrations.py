@@ -75,6 +75,7 @@ COLUMNS = [
     "completion_tokens",
     "cost_usd",
     "row_key",
+    "program_hash",
 ]
 
 migrations = Migrations("prompt_improver")
@@ -225,6 +226,101 @@ def m006_row_key(db: sqlite_utils.Database) -> None:
     # A key per row, given when the row is made: replaying a spool twice inserts it once.
     db.table(TABLE).add_column("row_key", str)
     db.table(TABLE).create_index(["row_key"], unique=True, if_not_exists=True)
+
+
+@migrations()
+def m007_feedback_and_evals(db: sqlite_utils.Database) -> None:
+    # Which compiled few-shot program answered (sha256 prefix of its file); NULL otherwise.
+    db.table(TABLE).add_column("program_hash", str)
+    db.table(TABLE).create_index(["backend", "program_hash"], if_not_exists=True)
+    db.execute(CREATE_FEEDBACK)
+    db.table("feedback").create_index(["history_id", "id"], if_not_exists=True)
+    db.execute(CREATE_EVAL_RUNS)
+    db.execute(CREATE_EVAL_RESULTS)
+    db.table("eval_results").create_index(["run_id", "example"], if_not_exists=True)
+    for name, sql in FEEDBACK_VIEWS.items():
+        db.create_view(name, sql, replace=True)
+
+
+# Several per history row are allowed; the latest (highest id) is the one that counts.
+CREATE_FEEDBACK = f"""
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY,
+    history_id INTEGER NOT NULL REFERENCES {TABLE}(id),
+    created_at TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('accepted', 'edited', 'rejected')),
+    final_prompt TEXT,
+    rating INTEGER CHECK (rating IS NULL OR rating BETWEEN 1 AND 5),
+    comment TEXT,
+    client TEXT,
+    request_id TEXT,
+    CHECK (outcome != 'edited' OR length(trim(final_prompt)) > 0)
+)
+"""
+
+CREATE_EVAL_RUNS = """
+CREATE TABLE IF NOT EXISTS eval_runs (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    dataset TEXT NOT NULL,
+    dataset_hash TEXT NOT NULL,
+    backend TEXT NOT NULL,
+    program_path TEXT,
+    program_hash TEXT,
+    optimizer TEXT,
+    metric TEXT NOT NULL,
+    provider TEXT,
+    model TEXT,
+    examples INTEGER NOT NULL,
+    errors INTEGER NOT NULL,
+    score REAL,
+    passed INTEGER NOT NULL,
+    duration_s REAL
+)
+"""
+
+CREATE_EVAL_RESULTS = """
+CREATE TABLE IF NOT EXISTS eval_results (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES eval_runs(id),
+    example INTEGER NOT NULL,
+    original_idea TEXT NOT NULL,
+    context TEXT NOT NULL DEFAULT '',
+    score REAL,
+    passed INTEGER,
+    checks TEXT,
+    improved_prompt TEXT,
+    framework TEXT,
+    guardrails INTEGER,
+    error TEXT,
+    judge_rationale TEXT
+)
+"""
+
+# The label a trainset takes from a row: the text the person kept (edited) or the prompt.
+FEEDBACK_VIEWS = {
+    "latest_feedback": """
+        SELECT f.history_id, f.id AS feedback_id, f.created_at, f.outcome, f.final_prompt,
+            f.rating, f.comment
+        FROM feedback f
+        WHERE f.id = (SELECT max(id) FROM feedback WHERE history_id = f.history_id)
+    """,
+    # Every successful row with its latest outcome and the label a trainset takes from it.
+    "labelled_history": f"""
+        SELECT h.id, h.created_at, h.mode, h.backend, h.program_hash, h.model,
+            h.original_idea, h.context,
+            CASE WHEN f.outcome = 'edited' THEN f.final_prompt ELSE h.improved_prompt END
+                AS improved_prompt,
+            h.role, h.directive, h.framework, h.guardrails, h.confidence,
+            coalesce(f.outcome, 'none') AS outcome, f.rating, f.comment,
+            h.improved_prompt AS generated_prompt
+        FROM {TABLE} h
+        LEFT JOIN latest_feedback f ON f.history_id = h.id
+        WHERE h.status = 'ok' AND h.improved_prompt IS NOT NULL
+    """,
+    # What `prompt-improver export --format dspy` takes by default: nothing rejected.
+    "trainset": "SELECT * FROM labelled_history WHERE outcome != 'rejected'",
+}
 
 
 VIEWS = {

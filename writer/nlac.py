@@ -154,14 +154,17 @@ def detect_spanish(text: str) -> bool:
     return es > en
 
 
-class _Index:
-    def __init__(self, examples: list[dict]):
-        self.examples = examples
-        docs = [Counter(tokens(e["idea"]) + tokens(" ".join(e["keywords"])) * 2) for e in examples]
-        df = Counter(term for doc in docs for term in doc)
-        n = len(docs)
+class TfidfIndex:
+    """TF-IDF cosine nearest neighbours over token lists, in plain Python (no numpy).
+
+    Also picks the k nearest trainset examples per request for `knn` few-shot programs."""
+
+    def __init__(self, docs: list[list[str]]):
+        counts = [Counter(doc) for doc in docs]
+        df = Counter(term for doc in counts for term in doc)
+        n = len(counts)
         self.idf = {term: math.log((1 + n) / (1 + count)) + 1 for term, count in df.items()}
-        self.vectors = [self._normalise(doc) for doc in docs]
+        self.vectors = [self._normalise(doc) for doc in counts]
 
     def _normalise(self, counts: Counter) -> dict[str, float]:
         weights = {
@@ -170,7 +173,8 @@ class _Index:
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
         return {t: w / norm for t, w in weights.items() if w}
 
-    def nearest(self, text: str, k: int) -> list[tuple[float, dict]]:
+    def nearest(self, text: str, k: int) -> list[tuple[float, int]]:
+        """(similarity, position) of the k nearest documents, best first."""
         query = self._normalise(Counter(tokens(text)))
         scored = [
             (sum(w * vec.get(t, 0.0) for t, w in query.items()), i)
@@ -178,7 +182,18 @@ class _Index:
         ]
         # Ties are broken by pool order, so the same input always gives the same output.
         scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [(round(score, 4), self.examples[i]) for score, i in scored[:k]]
+        return [(round(score, 4), i) for score, i in scored[:k]]
+
+
+class _Index(TfidfIndex):
+    def __init__(self, examples: list[dict]):
+        self.examples = examples
+        super().__init__(
+            [tokens(e["idea"]) + tokens(" ".join(e["keywords"])) * 2 for e in examples]
+        )
+
+    def nearest_examples(self, text: str, k: int) -> list[tuple[float, dict]]:
+        return [(score, self.examples[i]) for score, i in self.nearest(text, k)]
 
 
 @cache
@@ -207,7 +222,7 @@ def improve(idea: str, context: str = "", k: int = 3) -> NlacResult:
     """Write a complete Role / Directive / Framework / Guardrails prompt for `idea`."""
     idea = " ".join(idea.split())
     context = context.strip()
-    neighbours = _index().nearest(f"{idea} {context}", k)
+    neighbours = _index().nearest_examples(f"{idea} {context}", k)
     top_score, top = neighbours[0]
     close = [(s, e) for s, e in neighbours if s >= MIN_SIMILARITY]
     spanish = detect_spanish(idea)

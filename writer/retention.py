@@ -3,7 +3,8 @@
 Each batch is its own short transaction, so Datasette's readers and the writer's requests
 never wait long; the FTS and rollup triggers keep the index and the dashboards consistent.
 Rows adopted from the earlier backend (client = 'legacy') are kept unless asked for: they
-are the history the user had before, and an upgrade must not quietly delete it.
+are the history the user had before, and an upgrade must not quietly delete it. Rows with
+feedback are kept too unless asked for: they are the trainset.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ class RetentionReport:
     dry_run: bool
 
 
-def _where(include_legacy: bool) -> str:
+def _where(include_legacy: bool, include_labelled: bool = False) -> str:
     legacy = "" if include_legacy else " AND client IS NOT 'legacy'"
-    return f"created_at < :cutoff{legacy}"
+    labelled = "" if include_labelled else " AND id NOT IN (SELECT history_id FROM feedback)"
+    return f"created_at < :cutoff{legacy}{labelled}"
 
 
 def cutoff(conn: sqlite3.Connection, days: int) -> str:
@@ -37,27 +39,43 @@ def cutoff(conn: sqlite3.Connection, days: int) -> str:
     ).fetchone()[0]
 
 
-def preview(conn: sqlite3.Connection, days: int, include_legacy: bool = False) -> RetentionReport:
+def preview(
+    conn: sqlite3.Connection,
+    days: int,
+    include_legacy: bool = False,
+    include_labelled: bool = False,
+) -> RetentionReport:
     """What a run would delete, without deleting."""
     limit = cutoff(conn, days)
     rows, oldest, newest = conn.execute(
         f"SELECT count(*), min(created_at), max(created_at) FROM {TABLE} "
-        f"WHERE {_where(include_legacy)}",
+        f"WHERE {_where(include_legacy, include_labelled)}",
         {"cutoff": limit},
     ).fetchone()
     return RetentionReport(days, limit, rows, oldest, newest, dry_run=True)
 
 
 def delete_batch(
-    conn: sqlite3.Connection, limit: str, include_legacy: bool = False, batch: int = BATCH
+    conn: sqlite3.Connection,
+    limit: str,
+    include_legacy: bool = False,
+    batch: int = BATCH,
+    include_labelled: bool = False,
 ) -> int:
     """Delete up to `batch` expired rows, oldest first, in one transaction (autocommit conn)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        deleted = conn.execute(
-            f"DELETE FROM {TABLE} WHERE id IN (SELECT id FROM {TABLE} "
-            f"WHERE {_where(include_legacy)} ORDER BY created_at LIMIT :batch)",
+        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS expired AS SELECT id FROM {TABLE} WHERE 0")
+        conn.execute("DELETE FROM temp.expired")
+        conn.execute(
+            f"INSERT INTO temp.expired SELECT id FROM {TABLE} "
+            f"WHERE {_where(include_legacy, include_labelled)} ORDER BY created_at LIMIT :batch",
             {"cutoff": limit, "batch": batch},
+        )
+        # Feedback goes with its row (only reachable with include_labelled).
+        conn.execute("DELETE FROM feedback WHERE history_id IN (SELECT id FROM temp.expired)")
+        deleted = conn.execute(
+            f"DELETE FROM {TABLE} WHERE id IN (SELECT id FROM temp.expired)"
         ).rowcount
         conn.execute("COMMIT")
     except BaseException:
@@ -68,16 +86,20 @@ def delete_batch(
 
 
 def run(
-    conn: sqlite3.Connection, days: int, include_legacy: bool = False, dry_run: bool = False
+    conn: sqlite3.Connection,
+    days: int,
+    include_legacy: bool = False,
+    dry_run: bool = False,
+    include_labelled: bool = False,
 ) -> RetentionReport:
     """Delete every expired row (or only count them), batch by batch."""
-    report = preview(conn, days, include_legacy)
+    report = preview(conn, days, include_legacy, include_labelled)
     if dry_run or not report.rows:
         report.dry_run = dry_run
         return report
     deleted = 0
     while True:
-        n = delete_batch(conn, report.cutoff, include_legacy)
+        n = delete_batch(conn, report.cutoff, include_legacy, include_labelled=include_labelled)
         deleted += n
         if n == 0:
             break

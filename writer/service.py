@@ -80,7 +80,7 @@ async def improve_and_record(
         row.update(
             status="error",
             error=failure.detail,
-            backend="zero-shot",
+            backend=improver.backend,
             provider=improver.provider,
             model=improver.model,
         )

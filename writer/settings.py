@@ -54,6 +54,10 @@ class Settings(BaseSettings):
 
     nlac_k: int = Field(3, ge=1, le=10)
 
+    # The compiled few-shot program `serve` uses when the file exists (`prompt-improver
+    # compile -o ...`); reloaded when it changes or on SIGHUP. Empty: always zero-shot.
+    dspy_compiled_path: Path | None = PROJECT_ROOT / "models" / "improver.json"
+
     sqlite_enabled: bool = True
     sqlite_db_path: Path = PROJECT_ROOT / "data" / "prompt_history.db"
     sqlite_busy_timeout_ms: int = Field(5000, ge=0)
@@ -89,9 +93,9 @@ class Settings(BaseSettings):
     # POST /api/v1/history takes up to 1000 records in one body: room for ~8 KB each.
     history_max_body_bytes: int = 8 * 1024 * 1024
 
-    @field_validator("write_api_token", mode="before")
+    @field_validator("write_api_token", "dspy_compiled_path", mode="before")
     @classmethod
-    def _empty_token_is_none(cls, value: object) -> object:
+    def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
 
     @property

@@ -26,6 +26,7 @@ import secrets
 import sqlite3
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -115,6 +116,8 @@ class _Job:
     # Either an asyncio future (resolved on its loop) or a concurrent one (sync callers).
     future: Future | asyncio.Future = field(default_factory=Future)
     loop: asyncio.AbstractEventLoop | None = None
+    # Instead of rows: a function run on the write connection in its own transaction.
+    call: Callable[[sqlite3.Connection], Any] | None = None
 
 
 def _settle(outcomes: list[tuple[asyncio.Future, Any]]) -> None:
@@ -163,8 +166,11 @@ class HistoryWriter:
         retention_days: int = 0,
         retention_interval_s: float = 3600.0,
         spool_file: Path | None = None,
+        shared: bool = False,
     ):
         self.path = Path(path)
+        # A one-off command (feedback, eval) writing beside a running server: expected.
+        self.shared = shared
         self.busy_timeout_ms = busy_timeout_ms
         self.max_batch = max_batch
         self.breaker_threshold = breaker_threshold
@@ -280,6 +286,25 @@ class HistoryWriter:
         self._enqueue(job)
         return await job.future
 
+    async def execute(self, call: Callable[[sqlite3.Connection], Any]) -> Any:
+        """Run `call(conn)` in the writer thread, in one transaction; its result once committed.
+
+        For writes other than history rows (feedback, evaluation runs): they are not spooled,
+        so a database that cannot take them raises and nothing is acknowledged."""
+        loop = asyncio.get_running_loop()
+        job = _Job([], loop.create_future(), loop, call=call)
+        self._enqueue(job)
+        return await job.future
+
+    def submit_call(self, call: Callable[[sqlite3.Connection], Any]) -> Future:
+        """`execute` for synchronous callers: a future of the call's result."""
+        job = _Job([], call=call)
+        try:
+            self._enqueue(job)
+        except RuntimeError as exc:
+            job.future.set_exception(exc)
+        return job.future
+
     def close(self, timeout: float = 30.0) -> None:
         """Flush everything queued, then stop the thread and close the connection."""
         self._stopped.set()
@@ -294,7 +319,8 @@ class HistoryWriter:
             try:
                 stack.enter_context(writer_lock(self.path, wait=False))
             except BlockingIOError:
-                log.warning("another process is writing %s", self.path)
+                if not self.shared:
+                    log.warning("another process is writing %s", self.path)
             except OSError as exc:
                 log.warning("cannot take the writer lock for %s: %s", self.path, exc)
             self._loop()
@@ -339,6 +365,12 @@ class HistoryWriter:
         return max(0.0, min(due) - time.monotonic()) or 0.001
 
     def _handle(self, batch: list[_Job]) -> None:
+        calls = [job for job in batch if job.call is not None]
+        if calls:
+            self._run_calls(calls)
+            batch = [job for job in batch if job.call is None]
+            if not batch:
+                return
         if self.breaker == "open":
             self._to_spool(batch)
             return
@@ -407,6 +439,42 @@ class HistoryWriter:
                 conn.execute("RELEASE job")
                 results.append(exc)
         return results
+
+    def _run_calls(self, jobs: list[_Job]) -> None:
+        outcomes: list[Any] = []
+        for job in jobs:
+            if self.breaker == "open":
+                outcomes.append(
+                    sqlite3.OperationalError(
+                        f"the database is not taking writes ({self.last_error})"
+                    )
+                )
+                continue
+            try:
+                conn = self._connection()
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    outcome = job.call(conn)
+                    conn.execute("COMMIT")
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+            except ROW_ERRORS + (LookupError,) as exc:  # the call's own input was refused
+                outcomes.append(exc)
+                continue
+            except (sqlite3.Error, OSError) as exc:
+                self._failed(exc)
+                outcomes.append(exc)
+                continue
+            except Exception as exc:  # a bug in the call must not stop the writer thread
+                log.exception("write call failed")
+                outcomes.append(exc)
+                continue
+            self._succeeded()
+            self.commits += 1
+            outcomes.append(outcome)
+        _resolve(jobs, outcomes)
 
     def _to_spool(self, batch: list[_Job]) -> None:
         rows = [row for job in batch for row in job.rows]
@@ -552,6 +620,7 @@ def writer_for(settings: Settings, *, maintenance: bool = True) -> HistoryWriter
         retention_days=settings.sqlite_retention_days if maintenance else 0,
         retention_interval_s=settings.sqlite_retention_interval_s,
         spool_file=settings.spool_file,
+        shared=not maintenance,
     )
 
 
