@@ -60,6 +60,17 @@ record = st.fixed_dictionaries(
         "typo_field": json_values,
     },
 )
+feedback_body = st.fixed_dictionaries(
+    {},
+    optional={
+        "outcome": st.sampled_from(["accepted", "edited", "rejected", "Accepted", ""])
+        | json_values,
+        "final_prompt": nasty_text | json_values,
+        "rating": st.integers(-3, 9) | json_values,
+        "comment": nasty_text | json_values,
+        "extra": json_values,
+    },
+)
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +86,14 @@ def api(tmp_path_factory):
     with ThreadServer(create_app(settings_, with_datasette=False)) as server:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             client.accepted = 0
+            client.feedback = 0
             yield client
             # Every accepted write is in the database, once; nothing else is.
             assert client.get("/health").json()["database"]["queue_depth"] == 0
     db = sqlite_utils.Database(db_path)
     assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db["prompt_history"].count == client.accepted
+    assert db["feedback"].count == client.feedback
 
 
 def post(client: httpx.Client, path: str, body: object) -> httpx.Response:
@@ -127,6 +140,19 @@ def test_raw_bytes(api, raw):
         assert response.status_code in (200, 201, 400), response.text[:300]
         if response.status_code in (200, 201):
             api.accepted += response.json().get("count", 1)
+
+
+@fuzz
+@given(
+    body=feedback_body | json_values,
+    row=st.integers(-2, 3) | st.text("0123456789abc-_.~%", max_size=8),
+)
+def test_feedback_fuzz(api, body, row):
+    response = post(api, f"/api/v1/history/{row}/feedback", body)
+    assert response.status_code in (201, 400, 404, 409), response.text[:300]
+    assert response.json()["detail" if response.status_code != 201 else "outcome"]
+    if response.status_code == 201:
+        api.feedback += 1
 
 
 FIELD = {"/api/v1/improve-prompt": b'"idea"', "/api/v1/history": b'"original_idea"'}

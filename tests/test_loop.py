@@ -8,7 +8,7 @@ reach it), and an evaluation run is stored and read back through Datasette.
 from __future__ import annotations
 
 import json
-import shutil
+import os
 import signal
 import sqlite3
 import time
@@ -221,6 +221,22 @@ async def test_exports_in_every_format(client, db_path, tmp_path, seed_examples)
     )
     assert result.exit_code == 2 and "--outcome" in result.output
 
+    # Compiling straight from the history takes the same selection.
+    program = tmp_path / "from-history.json"
+    out = invoke(
+        "compile",
+        "--from-history",
+        "--outcome",
+        "accepted,edited",
+        "-o",
+        str(program),
+        "--db",
+        str(db_path),
+    )
+    kept = sum(o in ("accepted", "edited") for o in outcomes.values())
+    assert f"{kept} records read, {kept} kept, 0 dropped." in out
+    assert json.loads(programs.meta_path(program).read_text())["sources"] == ["history"]
+
     # Datasette shows the same selection.
     view = (await client.get("/prompt_history/trainset.json?_shape=array&_size=max")).json()
     assert len(view) == len(exported)
@@ -387,9 +403,7 @@ async def test_the_whole_loop(tmp_path, seed_examples):
                 threads=2,
                 run=run,
             )
-            runs.append(
-                await app.state.writer.execute(lambda c, run=run: evaluate.store(c, run))
-            )
+            runs.append(await app.state.writer.execute(lambda c, run=run: evaluate.store(c, run)))
         compare = (await client.get("/prompt_history/eval_compare.json?_shape=array")).json()
         assert {(c["backend"], c["run"]) for c in compare} == {
             ("zero-shot", runs[0]),
@@ -550,15 +564,23 @@ def test_serve_reloads_the_program_on_sighup(serve, tmp_path, seed_examples):
     while (program := httpx.get(f"{server.url}/health").json()["program"])["hash"] is None:
         assert time.monotonic() < deadline, program
         time.sleep(0.1)
-    # Another program under the same name; no request comes in, so only SIGHUP loads it.
-    other = tmp_path / "other.json"
-    invoke("compile", "--trainset", str(seed_examples_path()), "-k", "5", "-o", str(other))
-    shutil.copyfile(other, program_path)
-    shutil.copyfile(programs.meta_path(other), programs.meta_path(program_path))
+    # Another program in place: same inode, size and mtime, so nothing but SIGHUP can tell.
+    before = program_path.stat()
+    text = program_path.read_text(encoding="utf-8")
+    at = text.index('"original_idea": "') + len('"original_idea": "')
+    program_path.write_text(text[:at] + text[at].swapcase() + text[at + 1 :], encoding="utf-8")
+    os.utime(program_path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert program_path.stat().st_ino == before.st_ino
+    meta = json.loads(programs.meta_path(program_path).read_text())
+    meta["program_sha256"] = programs.file_sha256(program_path)
+    programs.meta_path(program_path).write_text(json.dumps(meta))
+    assert httpx.get(f"{server.url}/health").json()["program"]["hash"] == program["hash"]
     server.proc.send_signal(signal.SIGHUP)
     deadline = time.monotonic() + 30
     while httpx.get(f"{server.url}/health").json()["program"]["hash"] == program["hash"]:
         assert time.monotonic() < deadline
         time.sleep(0.1)
-    assert httpx.get(f"{server.url}/health").json()["program"]["demos"] == 5
+    assert (
+        httpx.get(f"{server.url}/health").json()["program"]["hash"] == meta["program_sha256"][:12]
+    )
     assert server.proc.poll() is None  # SIGHUP did not stop the server

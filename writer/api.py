@@ -251,6 +251,9 @@ async def health(request: Request) -> JSONResponse:
             else (start + writer.rows_written + writer.rows_replayed - writer.rows_expired)
         )
         database.update(status)
+    programs = state.improver.programs
+    if programs is not None and improver_ready() and programs.stale():
+        await asyncio.to_thread(programs.reload)  # so /health shows a new program at once
     return JSONResponse(
         {
             "status": "healthy",
@@ -262,7 +265,7 @@ async def health(request: Request) -> JSONResponse:
             "llm_fallback": settings.llm_fallback,
             # The backend legacy requests get now, and the compiled program behind few-shot.
             "backend": state.improver.backend,
-            "program": state.improver.programs.status() if state.improver.programs else None,
+            "program": programs.status() if programs else None,
             "modes": ["legacy", "nlac"],
             "database": database,
             "version": __version__,
