@@ -584,3 +584,17 @@ def test_serve_reloads_the_program_on_sighup(serve, tmp_path, seed_examples):
         httpx.get(f"{server.url}/health").json()["program"]["hash"] == meta["program_sha256"][:12]
     )
     assert server.proc.poll() is None  # SIGHUP did not stop the server
+
+
+async def test_feedback_is_refused_not_lost_when_the_database_is_down(settings, seed_examples):
+    app = create_app(settings, lm=dummy_lm())
+    async with running(app) as client:
+        (row_id,) = await seeded(client, seed_examples[:1])
+        app.state.writer.breaker_opened_at = time.monotonic()  # as after 5 failed writes
+        r = await client.post(f"/api/v1/history/{row_id}/feedback", json={"outcome": "accepted"})
+        assert r.status_code == 503 and "nothing was stored" in r.json()["detail"]
+        app.state.writer.breaker_opened_at = None
+        r = await client.post(f"/api/v1/history/{row_id}/feedback", json={"outcome": "accepted"})
+        assert r.status_code == 201
+        rows = (await client.get("/prompt_history/feedback.json?_shape=array")).json()
+        assert [f["id"] for f in rows] == [r.json()["id"]]

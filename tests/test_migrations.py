@@ -237,3 +237,23 @@ def test_adopted_rows_are_counted_in_the_rollups(tmp_path):
     db = sqlite_utils.Database(path)
     assert db.execute("SELECT sum(requests) FROM daily_stats").fetchone()[0] == 10
     assert db.execute("SELECT count(*) FROM improvements_ok").fetchone()[0] == 10
+
+
+def test_export_from_a_database_left_by_the_earlier_backend(tmp_path):
+    path = tmp_path / "b.db"
+    _legacy_b(path, n=4)
+    out = tmp_path / "all.jsonl"
+    result = CliRunner().invoke(
+        cli, ["export", "--format", "jsonl", "-o", str(out), "--db", str(path)]
+    )
+    assert result.exit_code == 0, result.output  # adopted and migrated on the way
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [1, 2, 3, 4]
+    assert rows[0]["outputs"]["guardrails"] == "1. First rule\n2. Second rule\n3. Third rule"
+    assert rows[0]["outcome"] == "none"
+    # "Prompt 1" is no usable label: the trainset export says so instead of writing it.
+    result = CliRunner().invoke(
+        cli, ["export", "--format", "dspy", "-o", str(tmp_path / "t.json"), "--db", str(path)]
+    )
+    assert "Wrote 0 of 4 rows" in result.output
+    assert "skipped 4: improved_prompt is empty or shorter than 40 characters" in result.output

@@ -266,15 +266,12 @@ def export(fmt, since, until, outcome, mode, min_confidence, output: Path, db) -
     """Export history (with its feedback) as a trainset or for analysis."""
     import contextlib
     import os
-    import sqlite3
 
     from writer import exports
 
     settings = _settings(db)
-    if not settings.sqlite_db_path.exists():
-        raise click.ClickException(f"{settings.sqlite_db_path} does not exist; nothing to export")
     selection = _selection(fmt, since, until, outcome, mode, min_confidence)
-    conn = sqlite3.connect(f"file:{settings.sqlite_db_path}?mode=ro", uri=True)
+    conn = _read_history(settings)
     try:
         total = exports.count(conn, selection)
         to_stdout = str(output) == "-"
@@ -300,14 +297,24 @@ def export(fmt, since, until, outcome, mode, min_confidence, output: Path, db) -
         click.echo(f"  skipped {n}: {reason}", err=True)
 
 
-def _history_records(settings: Settings, selection) -> list[tuple[str, dict]]:
+def _read_history(settings: Settings):
+    """A read-only connection to the history, its schema current (an older file is migrated)."""
     import sqlite3
 
-    from writer import exports
+    from writer.migrations import migrate
 
     if not settings.sqlite_db_path.exists():
-        raise click.ClickException(f"{settings.sqlite_db_path} does not exist; no history to use")
-    conn = sqlite3.connect(f"file:{settings.sqlite_db_path}?mode=ro", uri=True)
+        raise click.ClickException(
+            f"{settings.sqlite_db_path} does not exist; pass --db or set SQLITE_DB_PATH"
+        )
+    migrate(settings.sqlite_db_path, busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    return sqlite3.connect(f"file:{settings.sqlite_db_path}?mode=ro", uri=True)
+
+
+def _history_records(settings: Settings, selection) -> list[tuple[str, dict]]:
+    from writer import exports
+
+    conn = _read_history(settings)
     try:
         return [
             (f"history id {row['id']}", exports.raw_record(row))
