@@ -440,9 +440,8 @@ async def test_knn_program_picks_the_nearest_examples(tmp_path, seed_examples):
     settings = Settings(
         _env_file=None, sqlite_db_path=tmp_path / "h.db", dspy_compiled_path=program_path
     )
-    improvement = await LegacyImprover(settings, lm=lm).improve(
-        "Crea un componente Modal con backdrop y animación", ""
-    )
+    improver = LegacyImprover(settings, lm=lm, programs=programs.from_settings(settings))
+    improvement = await improver.improve("Crea un componente Modal con backdrop y animación", "")
     assert improvement.backend == "few-shot" and improvement.program_hash == loaded.hash
     sent = json.dumps(lm.history[-1]["messages"], ensure_ascii=False)
     assert "Crea un componente Modal con backdrop" in sent

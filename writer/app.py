@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from writer import api, improver
+from writer import api, improver, programs
 from writer.migrations import migrate
 from writer.settings import Settings
 from writer.storage import writer_for
@@ -123,9 +123,9 @@ def create_app(
         loop = asyncio.get_running_loop()
         # Import dspy/litellm now, off the event loop, so the first legacy request is not slow;
         # then load the compiled program, if there is one.
-        loop.run_in_executor(None, _warm_up, app.state.improver.programs)
-        programs = app.state.improver.programs
-        sighup = programs is not None and _on_sighup(loop, programs.reload)
+        program_file = app.state.improver.programs
+        loop.run_in_executor(None, _warm_up, program_file)
+        sighup = program_file is not None and _on_sighup(loop, program_file.reload)
         try:
             yield
         finally:
@@ -162,16 +162,18 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.settings = settings
-    app.state.improver = improver.LegacyImprover(settings, lm=lm)
+    app.state.improver = improver.LegacyImprover(
+        settings, lm=lm, programs=programs.from_settings(settings)
+    )
     app.state.started = time.monotonic()
     app.state.writer = None
     return app
 
 
-def _warm_up(programs: Any) -> None:
+def _warm_up(program_file: Any) -> None:
     improver.warm_up()
-    if programs is not None and programs.stale():
-        programs.reload()
+    if program_file is not None and program_file.stale():
+        program_file.reload()
 
 
 def _on_sighup(loop: asyncio.AbstractEventLoop, reload: Any) -> bool:

@@ -1,4 +1,4 @@
-"""The `prompt-improver` command: serve, improve, migrate."""
+"""The `prompt-improver` command: serve, improve, feedback, export, compile, eval and upkeep."""
 
 from __future__ import annotations
 
@@ -8,12 +8,17 @@ import json
 import logging
 import sys
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from pydantic import ValidationError
 
 from writer.settings import Settings
+
+if TYPE_CHECKING:
+    from writer import exports
 
 
 def _settings(db: Path | None) -> Settings:
@@ -97,6 +102,7 @@ def _is_loopback(host: str) -> bool:
 @click.option("--json", "as_json", is_flag=True, help="Print the full JSON answer")
 def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) -> None:
     """Improve IDEA once and record it in the history (client "cli")."""
+    from writer import programs
     from writer.improver import LegacyImprover
     from writer.records import ImproveRequest, describe
     from writer.service import improve_and_record
@@ -117,7 +123,7 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
             outcome = await improve_and_record(
                 request,
                 settings=settings,
-                improver=LegacyImprover(settings),
+                improver=LegacyImprover(settings, programs=programs.from_settings(settings)),
                 writer=writer,
                 request_id=str(uuid.uuid4()),
                 client="cli",
@@ -207,7 +213,7 @@ def _day_or_time(value: str | None, *, end: bool = False) -> str | None:
     return iso_utc(moment if moment.tzinfo else moment.replace(tzinfo=UTC))
 
 
-def selection_options(command):
+def selection_options(command: Callable) -> Callable:
     """The filters `export` and `compile --from-history` share."""
     for option in reversed(
         [
@@ -228,7 +234,14 @@ def selection_options(command):
     return command
 
 
-def _selection(fmt, since, until, outcome, mode, min_confidence):
+def _selection(
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    outcome: str | None,
+    mode: str | None,
+    min_confidence: float | None,
+) -> exports.Selection:
     from writer import exports
 
     outcomes = exports.DEFAULT_OUTCOMES[fmt]
@@ -262,7 +275,16 @@ def _selection(fmt, since, until, outcome, mode, min_confidence):
     help="File to write ('-' for stdout)",
 )
 @db_option
-def export(fmt, since, until, outcome, mode, min_confidence, output: Path, db) -> None:
+def export(
+    fmt: str,
+    since: str | None,
+    until: str | None,
+    outcome: str | None,
+    mode: str | None,
+    min_confidence: float | None,
+    output: Path,
+    db: Path | None,
+) -> None:
     """Export history (with its feedback) as a trainset or for analysis."""
     import contextlib
     import os
@@ -272,9 +294,9 @@ def export(fmt, since, until, outcome, mode, min_confidence, output: Path, db) -
     settings = _settings(db)
     selection = _selection(fmt, since, until, outcome, mode, min_confidence)
     conn = _read_history(settings)
+    to_stdout = str(output) == "-"
     try:
         total = exports.count(conn, selection)
-        to_stdout = str(output) == "-"
         partial = output if to_stdout else output.with_name(output.name + ".partial")
         with (
             contextlib.nullcontext(sys.stdout)
@@ -289,7 +311,7 @@ def export(fmt, since, until, outcome, mode, min_confidence, output: Path, db) -
             os.replace(partial, output)  # never a half-written trainset under the real name
     finally:
         conn.close()
-    where = "stdout" if str(output) == "-" else str(output)
+    where = "stdout" if to_stdout else str(output)
     click.echo(
         f"Wrote {report.written:,} of {report.selected:,} rows to {where} ({fmt}).", err=True
     )
@@ -358,7 +380,17 @@ def _say_report(report) -> None:
 )
 @db_option
 def compile_command(
-    trainsets, from_history, since, until, outcome, mode, min_confidence, optimizer, k, output, db
+    trainsets: tuple[Path, ...],
+    from_history: bool,
+    since: str | None,
+    until: str | None,
+    outcome: str | None,
+    mode: str | None,
+    min_confidence: float | None,
+    optimizer: str,
+    k: int,
+    output: Path,
+    db: Path | None,
 ) -> None:
     """Build the few-shot improver from trainsets and/or the history, and save it."""
     import dspy
@@ -386,8 +418,7 @@ def compile_command(
     lm = None
     if optimizer == "bootstrap":
         improver.warm_up()
-        zero_shot = settings.model_copy(update={"dspy_compiled_path": None})
-        _preflight(improver.LegacyImprover(zero_shot), examples[0])
+        _preflight(improver.LegacyImprover(settings), examples[0])
         lm = improver.build_lm(settings)
         click.echo(f"Bootstrapping with {settings.litellm_model}...", err=True)
     try:
@@ -452,14 +483,22 @@ def compile_command(
 @click.option("--limit", type=click.IntRange(1), help="Only the first N examples")
 @click.option("--threads", type=click.IntRange(1, 32), default=4, show_default=True)
 @db_option
-def eval_command(dataset, program, nlac, metric, limit, threads, db) -> None:
+def eval_command(
+    dataset: Path,
+    program: Path | None,
+    nlac: bool,
+    metric: str,
+    limit: int | None,
+    threads: int,
+    db: Path | None,
+) -> None:
     """Score the improver on a dataset with dspy.Evaluate; store the run in the database."""
     from writer import evaluate, improver, metrics, programs, trainset
     from writer.storage import writer_for
 
     if nlac and program:
         raise click.UsageError("give --program or --nlac, not both")
-    settings = _settings(db).model_copy(update={"dspy_compiled_path": None})
+    settings = _settings(db)
     try:
         examples, report = trainset.load([dataset])
     except (OSError, ValueError) as exc:

@@ -12,7 +12,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +39,7 @@ def framework_label(raw: str | None) -> str | None:
     """Which of our four labels `raw` names ("Chain-of-Thought", "CoT", "Descomposición
     (decomposition)..."), or None. The one named first wins, so "Decomposition
     (step-by-step ...)" stays decomposition."""
-    text = unicodedata.normalize("NFKD", (raw or "").lower())
-    text = re.sub(r"[^a-z]+", " ", text.encode("ascii", "ignore").decode()).strip()
+    text = re.sub(r"[^a-z]+", " ", nlac.fold(raw or "")).strip()
     found = [(m.start(), label) for label, rx in _FRAMEWORK_WORDS if (m := rx.search(text))]
     return min(found)[1] if found else None
 
@@ -214,7 +212,7 @@ def _cost(model: str, prompt_tokens: int | None, completion_tokens: int | None) 
 class LegacyImprover:
     """DSPy ChainOfThought on the LM from settings, one `dspy.context` per request.
 
-    With a compiled program (DSPY_COMPILED_PATH, or `programs`), its demos go with every
+    With a compiled program (`programs`, see programs.from_settings), its demos go with every
     call and rows say `few-shot` and the program's hash; a changed file is picked up on the
     next request."""
 
@@ -223,10 +221,6 @@ class LegacyImprover:
         self._lm = lm
         self._program: Any = None
         self._custom_lm = lm is not None
-        if programs is None and settings.dspy_compiled_path is not None:
-            from writer.programs import ProgramFile
-
-            programs = ProgramFile(settings.dspy_compiled_path)
         self.programs = programs
         # After a transport failure (nothing listening), skip the LLM until this moment:
         # a stopped Ollama must not cost every hotkey press a full retry cycle.

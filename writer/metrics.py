@@ -7,11 +7,11 @@ to 1 for `dspy.Evaluate`, and pass/fail when an optimizer (trace set) asks.
 from __future__ import annotations
 
 import re
-import unicodedata
 from typing import Any
 
 from writer import sections
 from writer.improver import framework_label
+from writer.nlac import fold
 
 MIN_CHARS, MAX_CHARS = 200, 8000
 MIN_COVERAGE = 0.5
@@ -28,14 +28,9 @@ _STOP = set(
 )
 
 
-def _fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
 def key_terms(text: str) -> set[str]:
     """The idea's content words, cut to 4 letters: "función" and "function" meet at "func"."""
-    words = re.findall(r"[a-z0-9+#]+", _fold(text))
+    words = re.findall(r"[a-z0-9+#]+", fold(text))
     return {w[:4] for w in words if len(w) > 2 and w not in _STOP}
 
 
@@ -55,7 +50,7 @@ def checks(idea: str, prediction: Any) -> dict[str, Any]:
         getattr(prediction, "framework", "") or found.get("framework", "")
     )
     terms = key_terms(idea)
-    covered = {w[:4] for w in re.findall(r"[a-z0-9+#]+", _fold(prompt))}
+    covered = {w[:4] for w in re.findall(r"[a-z0-9+#]+", fold(prompt))}
     return {
         "sections": present,
         "guardrails_3_to_5": 3 <= len(guardrails) <= 5,

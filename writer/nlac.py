@@ -83,14 +83,15 @@ class NlacResult:
     confidence: float
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
+    """Lower-case, accents removed: "Función" -> "funcion"."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def tokens(text: str) -> list[str]:
     """Accent-folded, stop-word-free words, cut to 6 characters as a cheap stem."""
-    words = re.findall(r"[a-z0-9+#]+", _fold(text))
+    words = re.findall(r"[a-z0-9+#]+", fold(text))
     return [w[:6] for w in words if w not in STOPWORDS and len(w) > 1]
 
 
@@ -211,7 +212,7 @@ def _unique(items: list[str]) -> list[str]:
     seen: set[str] = set()
     out = []
     for item in items:
-        key = _fold(item)
+        key = fold(item)
         if key not in seen:
             seen.add(key)
             out.append(item)

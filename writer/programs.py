@@ -26,6 +26,7 @@ from typing import Any
 
 from writer.improver import build_program
 from writer.nlac import TfidfIndex, tokens
+from writer.settings import Settings
 from writer.storage import iso_utc
 
 log = logging.getLogger("prompt_improver")
@@ -57,10 +58,9 @@ def compile_program(
         return LabeledFewShot(k=k).compile(student, trainset=trainset)
     if optimizer == "knn":
         # The whole pool is saved as demos; the k nearest are chosen per request on load.
-        program = student.reset_copy()
-        for predictor in program.predictors():
+        for predictor in student.predictors():
             predictor.demos = list(trainset)
-        return program
+        return student
     if optimizer == "bootstrap":
         if lm is None:
             raise ProgramError("bootstrap needs an LM: configure LLM_* (see `serve`'s /health)")
@@ -150,6 +150,12 @@ def load(path: Path) -> CompiledProgram:
             [tokens(f"{d['original_idea']} {d.get('context', '')}") for d in program.pool]
         )
     return program
+
+
+def from_settings(settings: Settings) -> ProgramFile | None:
+    """The program file `serve` and `improve` use: DSPY_COMPILED_PATH, unless it is empty."""
+    path = settings.dspy_compiled_path
+    return None if path is None else ProgramFile(path)
 
 
 class ProgramFile:

@@ -65,18 +65,14 @@ def delete_batch(
     """Delete up to `batch` expired rows, oldest first, in one transaction (autocommit conn)."""
     conn.execute("BEGIN IMMEDIATE")
     try:
-        conn.execute(f"CREATE TEMP TABLE IF NOT EXISTS expired AS SELECT id FROM {TABLE} WHERE 0")
-        conn.execute("DELETE FROM temp.expired")
-        conn.execute(
-            f"INSERT INTO temp.expired SELECT id FROM {TABLE} "
-            f"WHERE {_where(include_legacy, include_labelled)} ORDER BY created_at LIMIT :batch",
-            {"cutoff": limit, "batch": batch},
+        expired = (
+            f"SELECT id FROM {TABLE} WHERE {_where(include_legacy, include_labelled)} "
+            "ORDER BY created_at LIMIT :batch"
         )
-        # Feedback goes with its row (only reachable with include_labelled).
-        conn.execute("DELETE FROM feedback WHERE history_id IN (SELECT id FROM temp.expired)")
-        deleted = conn.execute(
-            f"DELETE FROM {TABLE} WHERE id IN (SELECT id FROM temp.expired)"
-        ).rowcount
+        params = {"cutoff": limit, "batch": batch}
+        if include_labelled:  # feedback goes with its row
+            conn.execute(f"DELETE FROM feedback WHERE history_id IN ({expired})", params)
+        deleted = conn.execute(f"DELETE FROM {TABLE} WHERE id IN ({expired})", params).rowcount
         conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:

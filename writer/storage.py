@@ -272,7 +272,13 @@ class HistoryWriter:
 
     def submit(self, rows: list[dict[str, Any]]) -> Future:
         """Queue rows from any thread; the future resolves to a WriteResult."""
-        job = _Job(rows)
+        return self._submit(_Job(rows))
+
+    def submit_call(self, call: Callable[[sqlite3.Connection], Any]) -> Future:
+        """`execute` for synchronous callers: a future of the call's result."""
+        return self._submit(_Job([], call=call))
+
+    def _submit(self, job: _Job) -> Future:
         try:
             self._enqueue(job)
         except RuntimeError as exc:
@@ -281,29 +287,20 @@ class HistoryWriter:
 
     async def write(self, rows: list[dict[str, Any]]) -> WriteResult:
         """Queue rows; wait until they are committed (ids) or spooled (fsync'd)."""
-        loop = asyncio.get_running_loop()
-        job = _Job(rows, loop.create_future(), loop)
-        self._enqueue(job)
-        return await job.future
+        return await self._wait(rows)
 
     async def execute(self, call: Callable[[sqlite3.Connection], Any]) -> Any:
         """Run `call(conn)` in the writer thread, in one transaction; its result once committed.
 
         For writes other than history rows (feedback, evaluation runs): they are not spooled,
         so a database that cannot take them raises and nothing is acknowledged."""
+        return await self._wait([], call)
+
+    async def _wait(self, rows: list[dict[str, Any]], call: Any = None) -> Any:
         loop = asyncio.get_running_loop()
-        job = _Job([], loop.create_future(), loop, call=call)
+        job = _Job(rows, loop.create_future(), loop, call=call)
         self._enqueue(job)
         return await job.future
-
-    def submit_call(self, call: Callable[[sqlite3.Connection], Any]) -> Future:
-        """`execute` for synchronous callers: a future of the call's result."""
-        job = _Job([], call=call)
-        try:
-            self._enqueue(job)
-        except RuntimeError as exc:
-            job.future.set_exception(exc)
-        return job.future
 
     def close(self, timeout: float = 30.0) -> None:
         """Flush everything queued, then stop the thread and close the connection."""

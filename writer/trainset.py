@@ -196,15 +196,4 @@ def digest(examples: list[Example]) -> str:
 def to_dspy(examples: list[Example]) -> list[Any]:
     import dspy
 
-    return [
-        dspy.Example(
-            original_idea=e.original_idea,
-            context=e.context,
-            improved_prompt=e.improved_prompt,
-            role=e.role,
-            directive=e.directive,
-            framework=e.framework,
-            guardrails=e.guardrails,
-        ).with_inputs("original_idea", "context")
-        for e in examples
-    ]
+    return [dspy.Example(**asdict(e)).with_inputs("original_idea", "context") for e in examples]
