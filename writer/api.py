@@ -153,6 +153,7 @@ async def improve_prompt(request: Request) -> JSONResponse:
         writer=state.writer,
         request_id=request.state.request_id,
         client=client_name(request, "api"),
+        personal=state.personal,
     )
     return JSONResponse(outcome.body, status_code=outcome.status_code)
 
@@ -232,6 +233,10 @@ async def write_feedback(request: Request) -> JSONResponse:
             f"database: the feedback could not be stored ({exc}); nothing was stored, "
             "retry later and check /health",
         ) from None
+    # An accepted or edited prompt joins the offline improver's pool for this person.
+    await asyncio.to_thread(
+        request.app.state.personal.learn, request.app.state.settings.sqlite_db_path, history_id
+    )
     return JSONResponse(
         {"id": feedback_id, "history_id": history_id, **given.model_dump()}, status_code=201
     )

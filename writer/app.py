@@ -20,8 +20,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from writer import api, improver, programs
+from writer import api, improver, nlac, programs
 from writer.migrations import migrate
+from writer.offline.pool import PersonalPool, load_personal
 from writer.settings import Settings
 from writer.storage import writer_for
 
@@ -117,6 +118,8 @@ def create_app(
                 app.state.rows_at_start = None
             app.state.writer = writer_for(settings)
             app.state.writer.start()
+            # The person's accepted and edited prompts, for the offline improver to reuse.
+            app.state.personal = await asyncio.to_thread(load_personal, settings.sqlite_db_path)
         if with_datasette:
             datasette_app.ds = make_datasette(settings)
             await datasette_app.ds.invoke_startup()
@@ -167,10 +170,12 @@ def create_app(
     )
     app.state.started = time.monotonic()
     app.state.writer = None
+    app.state.personal = PersonalPool()
     return app
 
 
 def _warm_up(program_file: Any) -> None:
+    nlac.warm_up()  # the offline improver's indexes: the first nlac request stays fast
     improver.warm_up()
     if program_file is not None and program_file.stale():
         program_file.reload()

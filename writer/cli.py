@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import ipaddress
 import json
 import logging
@@ -475,10 +476,12 @@ def compile_command(
 @click.option("--nlac", is_flag=True, help="Evaluate the offline nlac improver (no LLM)")
 @click.option(
     "--metric",
-    type=click.Choice(["structure", "judge"]),
+    type=click.Choice(["structure", "judge", "fit"]),
     default="structure",
     show_default=True,
-    help="structure: checks, no LLM; judge: the configured LM grades against a rubric",
+    help="structure: checks, no LLM; judge: the configured LM grades against a rubric; "
+    "fit: task, subject, field, chatter and language against a labelled set of ideas "
+    "(data/ideas-holdout.json)",
 )
 @click.option("--limit", type=click.IntRange(1), help="Only the first N examples")
 @click.option("--threads", type=click.IntRange(1, 32), default=4, show_default=True)
@@ -500,17 +503,23 @@ def eval_command(
         raise click.UsageError("give --program or --nlac, not both")
     settings = _settings(db)
     try:
-        examples, report = trainset.load([dataset])
-    except (OSError, ValueError) as exc:
+        if metric == "fit":  # labelled ideas, not prompts
+            labelled = metrics.load_labelled(dataset)[:limit]
+            examples = metrics.labelled_examples(labelled)
+            dataset_hash = hashlib.sha256(json.dumps(labelled, sort_keys=True).encode()).hexdigest()
+        else:
+            loaded, report = trainset.load([dataset])
+            _say_report(report)
+            loaded = loaded[:limit] if limit else loaded
+            examples, dataset_hash = trainset.to_dspy(loaded), trainset.digest(loaded)
+    except (OSError, ValueError, TypeError, KeyError) as exc:
         raise click.ClickException(f"cannot read the dataset: {exc}") from None
-    _say_report(report)
     if not examples:
         raise click.ClickException("no usable examples in the dataset")
-    examples = examples[:limit] if limit else examples
     improver.warm_up()
     run = evaluate.EvalRun(
         dataset=dataset.name,
-        dataset_hash=trainset.digest(examples),
+        dataset_hash=dataset_hash,
         backend="nlac" if nlac else ("few-shot" if program else "zero-shot"),
         metric=metric,
     )
@@ -527,7 +536,7 @@ def eval_command(
             candidate = improver.LegacyImprover(settings, programs=files)
             run.provider, run.model = candidate.provider, candidate.model
             _preflight(candidate, examples[0], loop)
-        scorer = metrics.structure
+        scorer = metrics.fit if metric == "fit" else metrics.structure
         if metric == "judge":
             _preflight(improver.LegacyImprover(settings), examples[0], loop)
             scorer = metrics.make_judge(improver.build_lm(settings))
@@ -541,7 +550,7 @@ def eval_command(
             length=len(examples), label="Evaluating", show_pos=True, show_eta=True, file=sys.stderr
         ) as bar:
             evaluate.run(
-                trainset.to_dspy(examples),
+                examples,
                 improver=candidate,
                 metric_name=metric,
                 metric=scorer,
@@ -602,7 +611,7 @@ def _say_eval(run, recent: list[dict]) -> None:
             f"| {r['errors']} | {r['passed']} | {score} |"
         )
     rates = run.check_rates()
-    if rates and run.metric == "structure":
+    if rates and run.metric in ("structure", "fit"):
         click.echo("Checks passed: " + ", ".join(f"{k} {v:.0%}" for k, v in rates.items()))
     failing = [r for r in run.results if r["error"]][:3]
     for r in failing:

@@ -120,7 +120,8 @@ class EvalRun:
         if not rows:
             return {}
         return {
-            name: round(sum(float(row[name]) for row in rows) / len(rows), 3) for name in rows[0]
+            name: round(sum(float(row[name] or 0) for row in rows) / len(rows), 3)
+            for name in rows[0]
         }
 
 
@@ -158,6 +159,9 @@ def run(
         result_checks = metrics.checks(example.original_idea, prediction) if prompt else None
         if metric_name == "judge":  # a grade of 4 or 5
             passed = not error and float(score) >= 0.8
+        elif metric_name == "fit":
+            result_checks = metrics.fit_checks(example, prediction) if prompt else None
+            passed = not error and bool(result_checks) and metrics.fit_passed(result_checks)
         else:
             passed = not error and bool(result_checks) and metrics.summarise(result_checks)[1]
         run.results.append(

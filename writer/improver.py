@@ -17,10 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from writer import nlac
 from writer.settings import Settings
+from writer.text import fold
 
 if TYPE_CHECKING:
     import dspy
 
+    from writer.offline.pool import PersonalPool
     from writer.programs import CompiledProgram, ProgramFile
 
 FRAMEWORKS = ("chain-of-thought", "tree-of-thoughts", "decomposition", "role-playing")
@@ -39,7 +41,7 @@ def framework_label(raw: str | None) -> str | None:
     """Which of our four labels `raw` names ("Chain-of-Thought", "CoT", "Descomposición
     (decomposition)..."), or None. The one named first wins, so "Decomposition
     (step-by-step ...)" stays decomposition."""
-    text = re.sub(r"[^a-z]+", " ", nlac.fold(raw or "")).strip()
+    text = re.sub(r"[^a-z]+", " ", fold(raw or "")).strip()
     found = [(m.start(), label) for label, rx in _FRAMEWORK_WORDS if (m := rx.search(text))]
     return min(found)[1] if found else None
 
@@ -66,6 +68,9 @@ class Improvement:
     completion_tokens: int | None = None
     cost_usd: float | None = None
     program_hash: str | None = None
+    # What the offline improver recognised (writer/offline/taxonomy.py); None from an LLM.
+    task: str | None = None
+    subject: str | None = None
 
 
 class LLMFailure(Exception):
@@ -93,8 +98,10 @@ class LLMFailure(Exception):
         return f"LLM {self.kind}: {self.message}. What to do: {self.ADVICE[self.kind]}."
 
 
-def improve_offline(idea: str, context: str, k: int = 3) -> Improvement:
-    result = nlac.improve(idea, context, k=k)
+def improve_offline(
+    idea: str, context: str, k: int = 3, personal: PersonalPool | None = None
+) -> Improvement:
+    result = nlac.improve(idea, context, k=k, personal=personal)
     return Improvement(
         improved_prompt=result.improved_prompt,
         role=result.role,
@@ -105,6 +112,8 @@ def improve_offline(idea: str, context: str, k: int = 3) -> Improvement:
         reasoning=result.reasoning,
         confidence=result.confidence,
         backend="nlac",
+        task=result.task,
+        subject=result.subject,
     )
 
 

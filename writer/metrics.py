@@ -113,3 +113,132 @@ def make_judge(lm: Any) -> Any:
         return grade >= 4 if trace is not None else grade / 5
 
     return judge
+
+
+# --- fit: does an offline prompt suit the idea? Scored against a labelled set of ideas
+# (data/ideas-*.json: idea, context, lang, acceptable tasks and subjects, software or not).
+
+SOFTWARE_SUBJECTS = {"software", "data", "databases", "security", "devops"}
+# Deliverables only a software request should get.
+SOFTWARE_WORDS = re.compile(
+    r"\b(?:pytest|unit tests?|pruebas? unitarias?|regression test|prueba de regresi[oó]n|"
+    r"source code|c[oó]digo(?! postal| de vestimenta| de conducta)|"
+    r"(?<!dress )(?<!zip )(?<!postal )(?<!promo )(?<!discount )\bcode\b|endpoints?|"
+    r"type hints|docstrings?|standard library|biblioteca est[aá]ndar|stack trace|"
+    r"execution plan|plan de ejecuci[oó]n|pull request|repositor(?:y|io)|refactor\w*|"
+    r"pseudo-?code|pseudoc[oó]digo|functions?\b|funci[oó]n(?:es)?\b)",
+    re.IGNORECASE,
+)
+# Specialists whose field is unmistakable: a role naming one is out of field unless the idea
+# belongs to one of these subjects.
+FIELD_NOUNS = [
+    (re.compile(r"lawyer|abogad", re.I), {"legal"}),
+    (
+        re.compile(r"\bengineer|ingenier|developer\b|desarrollador|programador", re.I),
+        SOFTWARE_SUBJECTS | {"product"},
+    ),
+    (
+        re.compile(
+            r"\bchef\b|pastry|pastel|cociner|dietitian|dietista|nutricionist|sommelier|"
+            r"sumiller",
+            re.I,
+        ),
+        {"food"},
+    ),
+    (re.compile(r"travel planner|planificador(?:a)? de viajes", re.I), {"travel"}),
+    (re.compile(r"accountant|contable", re.I), {"business_finance", "personal_finance"}),
+    (
+        re.compile(
+            r"running coach|personal trainer|entrenador(?:a)? (?:personal|de running)|"
+            r"physiotherapist|fisioterapeuta",
+            re.I,
+        ),
+        {"health_fitness"},
+    ),
+    (
+        re.compile(r"data analyst|analista de datos|data scientist", re.I),
+        {"data", "business", "marketing", "business_finance", "product", "science"},
+    ),
+    (re.compile(r"recruiter|reclutador", re.I), {"hiring", "careers"}),
+    (re.compile(r"wedding planner|event planner|organizador(?:a)? de eventos", re.I), {"events"}),
+    (
+        re.compile(r"science communicator|research scientist|investigador(?:a)? cient", re.I),
+        {"science", "education"},
+    ),
+    (
+        re.compile(r"project manager|jefe de proyecto", re.I),
+        {"operations", "product", "business", "software", "devops", "nonprofit", "events"},
+    ),
+]
+_CHATTER = re.compile(
+    r"as an ai|language model|modelo de lenguaje|hard rules?|output rules?|reglas de salida|"
+    r"i'?m an ai|\bchatgpt\b|como (?:una )?ia\b",
+    re.IGNORECASE,
+)
+
+
+def fit_checks(example: Any, prediction: Any) -> dict[str, Any]:
+    """Each fit check, by name (True/False; None when the prediction has no label to check)."""
+    from writer.text import language
+
+    prompt = str(getattr(prediction, "improved_prompt", "") or "")
+    role = str(getattr(prediction, "role", "") or "")
+    task = getattr(prediction, "task", None)
+    subject = getattr(prediction, "subject", None)
+    subjects = set(example.subjects)
+    software_ok = bool(getattr(example, "software", False)) or bool(subjects & SOFTWARE_SUBJECTS)
+    out_of_field = [
+        noun.pattern for noun, fields in FIELD_NOUNS if noun.search(role) and not fields & subjects
+    ]
+    return {
+        "task": None if task is None and not prompt else task in example.tasks,
+        "subject": None if subject is None and not prompt else subject in subjects,
+        "deliverables_in_field": software_ok or not SOFTWARE_WORDS.search(prompt),
+        "role_in_field": not out_of_field,
+        "no_chatter": not _CHATTER.search(prompt),
+        "language": language(prompt) == example.lang,
+    }
+
+
+def fit_passed(result: dict[str, Any]) -> bool:
+    return all(v is not False for v in result.values())
+
+
+def fit(example: Any, prediction: Any, trace: Any = None) -> float | bool:
+    result = fit_checks(example, prediction)
+    if trace is not None:
+        return fit_passed(result)
+    return 1.0 if fit_passed(result) else 0.0
+
+
+def load_labelled(path: Any) -> list[dict[str, Any]]:
+    """A labelled set of ideas (data/ideas-*.json): a JSON array of objects with idea, lang,
+    tasks and subjects (lists of acceptable labels), and optionally context and software."""
+    import json
+    from pathlib import Path
+
+    records = json.loads(Path(path).read_text(encoding="utf-8"))
+    if not isinstance(records, list):
+        raise ValueError(f"{path}: expected a JSON array of labelled ideas")
+    for n, record in enumerate(records, 1):
+        missing = {"idea", "lang", "tasks", "subjects"} - set(record)
+        if not isinstance(record, dict) or missing:
+            raise ValueError(f"{path} #{n}: missing {', '.join(sorted(missing))}")
+    return records
+
+
+def labelled_examples(records: list[dict[str, Any]]) -> list[Any]:
+    """dspy.Examples for `eval --metric fit`: the idea and context are the inputs."""
+    import dspy
+
+    return [
+        dspy.Example(
+            original_idea=r["idea"],
+            context=r.get("context", ""),
+            tasks=r["tasks"],
+            subjects=r["subjects"],
+            lang=r["lang"],
+            software=bool(r.get("software")),
+        ).with_inputs("original_idea", "context")
+        for r in records
+    ]

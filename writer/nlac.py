@@ -1,75 +1,42 @@
-"""The offline improver: no LLM, deterministic, guided by the nearest shipped examples.
+"""The offline improver (mode `nlac`): no LLM, deterministic, in the idea's language.
 
-Each example in nlac_examples.json carries a role, deliverables, a reasoning framework with
-steps and guardrails written for one kind of request. A new idea is matched against the
-examples' ideas and bilingual keywords with TF-IDF cosine similarity; the nearest example
-supplies the role and deliverables, the k nearest vote on the framework and share guardrails.
+1. Clean the idea: chatter addressed to an AI goes, the person's own rules become guardrails.
+2. Recognise what kind of task it is and what it is about (writer/offline/taxonomy.py), helped by
+   the votes of the nearest shipped examples.
+3. Write the prompt from, in order of preference:
+   - the person's own accepted or edited prompt for a near-identical idea (feedback);
+   - a shipped example for the same request, worded differently (writer/offline/examples.json);
+   - the composition of the task (deliverables, framework, steps) and the subject (specialist,
+     guardrails);
+   - an honest generic prompt when neither task nor subject is recognised.
+
+Confidence bands (documented in docs/offline-improver.md): >= 0.7 when task and subject are both
+recognised and the prompt is specific; 0.5 to 0.7 when only one is, or weakly; below 0.5 for the
+generic prompt.
 """
 
 from __future__ import annotations
 
-import json
-import math
-import re
-import unicodedata
-from collections import Counter
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 
-EXAMPLES_PATH = Path(__file__).with_name("nlac_examples.json")
+from writer.offline import compose, learned, pool, subjects, tasks
+from writer.offline.clean import FORBIDDEN, clean
+from writer.offline.taxonomy import SOFTWARE_SUBJECTS, classify
+from writer.text import TfidfIndex, fold, language, tokens
 
-# Below this cosine similarity no example is close enough to lend its role and deliverables.
-MIN_SIMILARITY = 0.2
+__all__ = ["NlacResult", "improve", "fold", "tokens", "TfidfIndex"]
 
-# Verbs that say what to do, not what about: they match too many examples to carry weight.
-WEAK = {
-    w[:6]
-    for w in """write escribe escribir redacta redactar create crea crear make build
-    design disena disenar help ayuda ayudame improve
-    mejorar mejora generate genera get give dame show muestra""".split()
-}
-
-STOPWORDS = set(
-    """a an the and or of to for in on at by with from into about as is are be be this that
-    these those it its my our your me we i you can could should would please want need how what
-    which who why when where do does make create some any all more most very using use un una
-    unos unas el la los las lo de del al y o u en con por para sobre que como es son ser mi mis
-    tu tus su sus nuestro nuestra me te se le les necesito quiero puedes podrias haz hacer este
-    esta estos estas ese esa eso""".split()
-)
-
-FRAMEWORK_TEXT = {
-    "chain-of-thought": "Chain-of-thought. Reason step by step before giving the final answer:",
-    "tree-of-thoughts": "Tree-of-thoughts. Explore alternatives before committing to one:",
-    "decomposition": "Decomposition. Break the work into parts and complete them in order:",
-    "role-playing": "Role-playing. Stay in the role described above throughout:",
-}
-
-GENERAL = {
-    "role": (
-        "You are a seasoned specialist with hands-on experience in exactly this kind of task, "
-        "known for concrete, actionable answers rather than generic advice."
-    ),
-    "deliverables": [
-        "A one-paragraph restatement of the goal and the assumptions you are making",
-        "The complete answer to the request, organised under clear headings",
-        "The key decisions or trade-offs, each with the reason for your choice",
-        "Concrete next steps, or how to check that the result is right",
-    ],
-    "steps": [
-        "Clarify the goal, the audience and the constraints",
-        "Split the request into its parts",
-        "Work through each part and produce its output",
-        "Review the whole answer against the goal and fix the gaps",
-    ],
-    "guardrails": [
-        "Be specific to this request: no generic filler or boilerplate",
-        "State every assumption explicitly instead of inventing facts",
-        "Ask for missing information that would change the answer",
-        "Keep the answer as short as it can be while complete",
-    ],
-}
+# A cue score from which a task or subject counts as recognised (one strong cue word is 3).
+STRONG = 3.0
+# Nearest shipped examples vote for their task and subject with this weight times similarity.
+VOTE = 2.5
+MIN_VOTE_SIMILARITY = 0.2
+# The learned model's probabilities count like this many cue points (a sure answer: one strong
+# cue word and a half).
+LEARNED_WEIGHT = {"task": 2.0, "subject": 2.0}
+MIN_PROBABILITY = 0.5
+# The nearest labelled ideas vote with this weight times their similarity.
+NEIGHBOUR_WEIGHT = 2.0
 
 
 @dataclass(frozen=True)
@@ -81,199 +48,164 @@ class NlacResult:
     guardrails: list[str]
     reasoning: str
     confidence: float
+    task: str | None = None
+    subject: str | None = None
+    lang: str = "en"
+    source: str = "composed"
 
 
-def fold(text: str) -> str:
-    """Lower-case, accents removed: "Función" -> "funcion"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+def _strip_chatter(context: str) -> str:
+    return "\n".join(line for line in context.splitlines() if not FORBIDDEN.search(line))
 
 
-def tokens(text: str) -> list[str]:
-    """Accent-folded, stop-word-free words, cut to 6 characters as a cheap stem."""
-    words = re.findall(r"[a-z0-9+#]+", fold(text))
-    return [w[:6] for w in words if w not in STOPWORDS and len(w) > 1]
-
-
-def detect_spanish(text: str) -> bool:
-    words = re.findall(r"[a-záéíóúñü]+", text.lower())
-    spanish = {
-        "el",
-        "la",
-        "los",
-        "las",
-        "un",
-        "una",
-        "de",
-        "del",
-        "que",
-        "para",
-        "con",
-        "por",
-        "mi",
-        "en",
-        "y",
-        "es",
-        "como",
-        "sobre",
-        "necesito",
-        "quiero",
-        "haz",
-        "crea",
-        "escribe",
-        "redacta",
-        "analiza",
-        "diseña",
-        "documenta",
-        "explica",
-        "ayúdame",
-    }
-    english = {
-        "the",
-        "a",
-        "an",
-        "of",
-        "for",
-        "to",
-        "and",
-        "with",
-        "in",
-        "is",
-        "my",
-        "how",
-        "write",
-        "create",
-        "make",
-        "design",
-        "explain",
-        "help",
-        "on",
-        "about",
-    }
-    es = sum(w in spanish for w in words) + 2 * bool(re.search(r"[ñáéíóú¿¡]", text.lower()))
-    en = sum(w in english for w in words)
-    return es > en
-
-
-class TfidfIndex:
-    """TF-IDF cosine nearest neighbours over token lists, in plain Python (no numpy).
-
-    Also picks the k nearest trainset examples per request for `knn` few-shot programs."""
-
-    def __init__(self, docs: list[list[str]]):
-        counts = [Counter(doc) for doc in docs]
-        df = Counter(term for doc in counts for term in doc)
-        n = len(counts)
-        self.idf = {term: math.log((1 + n) / (1 + count)) + 1 for term, count in df.items()}
-        self.vectors = [self._normalise(doc) for doc in counts]
-
-    def _normalise(self, counts: Counter) -> dict[str, float]:
-        weights = {
-            t: c * self.idf.get(t, 0.0) * (0.25 if t in WEAK else 1.0) for t, c in counts.items()
-        }
-        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-        return {t: w / norm for t, w in weights.items() if w}
-
-    def nearest(self, text: str, k: int) -> list[tuple[float, int]]:
-        """(similarity, position) of the k nearest documents, best first."""
-        query = self._normalise(Counter(tokens(text)))
-        scored = [
-            (sum(w * vec.get(t, 0.0) for t, w in query.items()), i)
-            for i, vec in enumerate(self.vectors)
-        ]
-        # Ties are broken by pool order, so the same input always gives the same output.
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [(round(score, 4), i) for score, i in scored[:k]]
-
-
-class _Index(TfidfIndex):
-    def __init__(self, examples: list[dict]):
-        self.examples = examples
-        super().__init__(
-            [tokens(e["idea"]) + tokens(" ".join(e["keywords"])) * 2 for e in examples]
-        )
-
-    def nearest_examples(self, text: str, k: int) -> list[tuple[float, dict]]:
-        return [(score, self.examples[i]) for score, i in self.nearest(text, k)]
-
-
-@cache
-def _index(path: Path = EXAMPLES_PATH) -> _Index:
-    return _Index(json.loads(path.read_text(encoding="utf-8")))
-
-
-def _sentence(text: str) -> str:
-    text = " ".join(text.split())
-    text = text[0].upper() + text[1:]
-    return text if text[-1] in ".!?" else text + "."
-
-
-def _unique(items: list[str]) -> list[str]:
-    seen: set[str] = set()
-    out = []
-    for item in items:
-        key = fold(item)
-        if key not in seen:
-            seen.add(key)
-            out.append(item)
-    return out
-
-
-def improve(idea: str, context: str = "", k: int = 3) -> NlacResult:
+def improve(
+    idea: str, context: str = "", k: int = 3, personal: pool.PersonalPool | None = None
+) -> NlacResult:
     """Write a complete Role / Directive / Framework / Guardrails prompt for `idea`."""
-    idea = " ".join(idea.split())
-    context = context.strip()
-    neighbours = _index().nearest_examples(f"{idea} {context}", k)
-    top_score, top = neighbours[0]
-    close = [(s, e) for s, e in neighbours if s >= MIN_SIMILARITY]
-    spanish = detect_spanish(idea)
+    cleaned = clean(idea)
+    request = cleaned.request
+    context = _strip_chatter(context.strip())
+    # The whole idea: a fragment plus its chatter ("presupuesto mensual. Reglas de salida: ...")
+    # still says which language the person writes in.
+    lang = language(f"{request} {idea}")
+    query = f"{request} {context[:600]}"
 
-    if close:
-        role, deliverables = top["role"], top["deliverables"]
-        votes: Counter = Counter()
-        for score, example in close:
-            votes[example["framework"]] += score
-        framework = max(votes, key=lambda f: (votes[f], f == top["framework"]))
-        steps = next(e["steps"] for _, e in close if e["framework"] == framework)
-        pooled = [g for _, e in close for g in e["guardrails"]]
-    else:
-        role, deliverables = GENERAL["role"], GENERAL["deliverables"]
-        framework, steps, pooled = "decomposition", GENERAL["steps"], GENERAL["guardrails"]
+    neighbours = pool.shipped().nearest(query, k)
+    votes: dict[str, dict[str, float]] = {"task": {}, "subject": {}}
+    for score, example in neighbours:
+        if score >= MIN_VOTE_SIMILARITY:
+            votes["task"][example.task] = votes["task"].get(example.task, 0) + VOTE * score
+            subject_votes = votes["subject"]
+            subject_votes[example.subject] = subject_votes.get(example.subject, 0) + VOTE * score
+    for kind, probabilities in learned.votes(request, context).items():
+        weight = LEARNED_WEIGHT[kind]
+        for label, p in probabilities.items():
+            if p >= MIN_PROBABILITY:  # an unsure model spreads its votes: they say nothing
+                votes[kind][label] = votes[kind].get(label, 0.0) + weight * p
+    for kind, values in learned.knn_votes(request, context).items():
+        for label, v in values.items():
+            votes[kind][label] = votes[kind].get(label, 0.0) + NEIGHBOUR_WEIGHT * v
+    task_match, subject_match = classify(request, context, votes)
+    subject = subject_match.label if subject_match.score >= STRONG / 2 else None
+    task = task_match.label if task_match.score >= STRONG / 2 else None
+    if task in tasks.NON_SOFTWARE and subject not in SOFTWARE_SUBJECTS:
+        task = tasks.NON_SOFTWARE[task]
+    if task is None and subject is not None:
+        task = "advise"  # "my knee hurts after running": a situation to get advice on
+    task_strong = task is not None and task_match.score >= STRONG
+    subject_strong = subject is not None and subject_match.score >= STRONG
 
-    if spanish:
-        pooled = [g for g in pooled if "language of the request" not in g]
-    guardrails = _unique(pooled)[: 4 if spanish else 5]
-    if spanish:
-        guardrails.append("Write the whole answer in Spanish, the language of the request")
+    text = tasks.TASKS.get(task or "", tasks.GENERIC)
+    framework = text.framework
+    steps = text.steps[lang]
+    deliverables = text.deliverables[lang]
+    task_guardrails = text.guardrails[lang]
+    if task == "write":
+        kind = tasks.artifact(request)
+        if kind:
+            art = tasks.ARTIFACTS[kind]
+            deliverables = art.deliverables[lang]
+            task_guardrails = art.guardrails[lang] + task_guardrails
+            framework = art.framework or framework
+    specialist, niche = subjects.specialist(subject, task or "", request, lang)
+    clause = text.clause[lang]
+    role = f"{'Eres' if lang == 'es' else 'You are'} {specialist}, {clause}."
+    field_guardrails = subjects.guardrails(subject, task or "", lang)
+    source = "composed" if subject or task else "generic"
+    used = ""
 
-    directive_lines = [f"Your task: {_sentence(idea)}"]
-    if context:
-        directive_lines.append(f"Context you must take into account: {_sentence(context)}")
-    directive_lines.append("Deliver:")
-    directive_lines += [f"{i}. {d}." for i, d in enumerate(deliverables, 1)]
-    directive = "\n".join(directive_lines)
-
-    framework_text = "\n".join(
-        [FRAMEWORK_TEXT[framework]] + [f"{i}. {s}." for i, s in enumerate(steps, 1)]
-    )
-    improved_prompt = "\n\n".join(
-        [
-            f"Role: {role}",
-            f"Directive: {directive}",
-            f"Framework: {framework_text}",
-            "Guardrails:\n" + "\n".join(f"- {g}." for g in guardrails),
+    mine = personal.nearest(query, lang) if personal is not None and len(personal) else None
+    top_score, top = neighbours[0] if neighbours else (0.0, None)
+    if mine is not None and mine[0] >= pool.PERSONAL_CLOSE:
+        score, own = mine
+        source = "personal"
+        role = own.role
+        numbered = [
+            line.split(".", 1)[1].strip()
+            for line in own.directive.splitlines()
+            if line[:3].strip().rstrip(".").isdigit() and "." in line
         ]
-    )
+        deliverables = numbered or deliverables
+        field_guardrails = own.guardrails or field_guardrails
+        from writer.improver import framework_label
 
-    # Confidence follows how close the nearest examples were (1.0 = an exact match).
-    mean = sum(s for s, _ in neighbours) / len(neighbours)
-    confidence = round(min(1.0, max(0.05, 0.7 * top_score + 0.3 * mean)), 2)
-    nearest = "; ".join(f"{e['idea']!r} ({s:.2f})" for s, e in neighbours)
-    basis = "the nearest example" if close else "the general template (no example was close)"
+        framework = framework_label(own.framework) or framework
+        if framework != text.framework:
+            steps = tasks.TASKS.get(
+                next((t for t, v in tasks.TASKS.items() if v.framework == framework), ""),
+                text,
+            ).steps[lang]
+        used = (
+            f"Used your own {own.outcome} prompt for history row {own.history_id} "
+            f"(similarity {score:.2f}). "
+        )
+    elif (
+        top is not None
+        and top_score >= pool.CLOSE
+        and top.task == (task or top.task)
+        and top.subject == (subject or top.subject)
+    ):
+        source = "example"
+        task, subject = top.task, top.subject
+        role = top.role[lang]
+        deliverables = top.deliverables[lang]
+        field_guardrails = top.guardrails[lang]
+        used = f"Shipped example {top.idea[lang]!r} (similarity {top_score:.2f}). "
+
+    guardrails = compose.unique(
+        cleaned.rules + field_guardrails[:2] + task_guardrails[:2] + field_guardrails[2:], 5
+    )
+    if lang in compose.ANSWER_LANGUAGE and len(guardrails) < 5:
+        guardrails.append(compose.ANSWER_LANGUAGE[lang])
+    if len(guardrails) < 3:
+        extra = tasks.GENERIC.guardrails[lang] + subjects.guardrails(None, "", lang)
+        guardrails = compose.unique(guardrails + extra, 5)
+
+    directive = compose.directive(request, context, deliverables, lang)
+    framework_text = compose.framework_text(framework, steps, lang)
+    improved = compose.prompt(role, directive, framework_text, guardrails, lang)
+
+    if source == "personal":
+        confidence = 0.9
+    elif source == "example":
+        confidence = 0.75 + 0.2 * min(1.0, (top_score - pool.CLOSE) / (1 - pool.CLOSE))
+    elif task_strong and subject_strong:
+        confidence = 0.7 + 0.05 * niche + 0.05 * (task_match.score + subject_match.score >= 12)
+    elif task and subject:
+        confidence = 0.55 + 0.05 * (task_strong or subject_strong)
+    elif source == "composed":
+        confidence = 0.5
+    else:
+        confidence = 0.3
+    recognised = (
+        f"task {task or 'not recognised'} ({task_match.score:.1f}), "
+        f"subject {subject or 'not recognised'} ({subject_match.score:.1f}), language {lang}"
+    )
+    removed = ""
+    if cleaned.removed:
+        kept = f", kept {len(cleaned.rules)} rule(s) as guardrails" if cleaned.rules else ""
+        removed = f" Left out {len(cleaned.removed)} passage(s) addressed to an AI{kept}."
     reasoning = (
-        f"Offline improver (no LLM). Nearest examples: {nearest}. Role and deliverables from "
-        f"{basis}; framework {framework} by similarity-weighted vote."
+        f"Offline improver (no LLM). Recognised {recognised}. {used}"
+        f"Prompt {'from ' + source if source in ('personal', 'example') else source}; "
+        f"framework {framework}.{removed}"
     )
     return NlacResult(
-        improved_prompt, role, directive, framework, guardrails, reasoning, confidence
+        improved_prompt=improved,
+        role=role,
+        directive=directive,
+        framework=framework,
+        guardrails=guardrails,
+        reasoning=reasoning,
+        confidence=round(confidence, 2),
+        task=task,
+        subject=subject,
+        lang=lang,
+        source=source,
     )
+
+
+def warm_up() -> None:
+    """Build the example index and the learned models now rather than on the first request."""
+    pool.shipped()
+    learned.models()

@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from writer.improver import Improvement, LegacyImprover, LLMFailure, improve_offline
+from writer.offline.pool import PersonalPool
 from writer.records import ImproveRequest
 from writer.settings import Settings
 from writer.storage import HistoryWriter, utc_now
@@ -46,6 +47,7 @@ async def improve_and_record(
     writer: HistoryWriter | None,
     request_id: str,
     client: str,
+    personal: PersonalPool | None = None,
 ) -> Outcome:
     started = time.perf_counter()
     row: dict[str, Any] = {
@@ -61,14 +63,18 @@ async def improve_and_record(
     improvement: Improvement | None = None
     failure: LLMFailure | None = None
     if request.mode == "nlac":
-        improvement = improve_offline(request.idea, request.context, k=settings.nlac_k)
+        improvement = improve_offline(
+            request.idea, request.context, k=settings.nlac_k, personal=personal
+        )
     else:
         try:
             improvement = await improver.improve(request.idea, request.context)
         except LLMFailure as exc:
             log.warning("LLM %s for request %s: %s", exc.kind, request_id, exc.message)
             if settings.llm_fallback == "nlac":
-                improvement = improve_offline(request.idea, request.context, k=settings.nlac_k)
+                improvement = improve_offline(
+                    request.idea, request.context, k=settings.nlac_k, personal=personal
+                )
                 flags["llm_unavailable"] = True
                 # Kept on the ok row so fallbacks can be counted and charted.
                 row["error"] = f"fallback to nlac after {exc.detail}"
