@@ -11,7 +11,7 @@ from typing import Any
 
 from writer import sections
 from writer.improver import framework_label
-from writer.nlac import fold
+from writer.text import fold
 
 MIN_CHARS, MAX_CHARS = 200, 8000
 MIN_COVERAGE = 0.5

@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from writer.offline import compose, learned, pool, subjects, tasks
 from writer.offline.clean import FORBIDDEN, clean
 from writer.offline.taxonomy import SOFTWARE_SUBJECTS, classify
-from writer.text import TfidfIndex, fold, language, tokens
-
-__all__ = ["NlacResult", "improve", "fold", "tokens", "TfidfIndex"]
+from writer.text import language
 
 # A cue score from which a task or subject counts as recognised (one strong cue word is 3).
 STRONG = 3.0

@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from writer.improver import build_program
-from writer.nlac import TfidfIndex, tokens
 from writer.settings import Settings
 from writer.storage import iso_utc
+from writer.text import TfidfIndex, tokens
 
 log = logging.getLogger("prompt_improver")
 OPTIMIZERS = ("labeled", "bootstrap", "knn")
