@@ -126,7 +126,8 @@ SOFTWARE_WORDS = re.compile(
     r"(?<!dress )(?<!zip )(?<!postal )(?<!promo )(?<!discount )\bcode\b|endpoints?|"
     r"type hints|docstrings?|standard library|biblioteca est[aá]ndar|stack trace|"
     r"execution plan|plan de ejecuci[oó]n|pull request|repositor(?:y|io)|refactor\w*|"
-    r"pseudo-?code|pseudoc[oó]digo|functions?\b|funci[oó]n(?:es)?\b)",
+    r"pseudo-?code|pseudoc[oó]digo|(?:python|javascript|sql) functions?|"
+    r"funci[oó]n(?:es)? (?:en|de) (?:python|javascript)|unit-test)",
     re.IGNORECASE,
 )
 # Specialists whose field is unmistakable: a role naming one is out of field unless the idea
@@ -190,10 +191,14 @@ def fit_checks(example: Any, prediction: Any) -> dict[str, Any]:
     out_of_field = [
         noun.pattern for noun, fields in FIELD_NOUNS if noun.search(role) and not fields & subjects
     ]
+    # Software words the person used themselves ("the promo code", a pasted error) are theirs;
+    # only the ones the prompt brought in count.
+    given = fold(f"{getattr(example, 'original_idea', '')} {getattr(example, 'context', '')}")
+    brought = [m.group() for m in SOFTWARE_WORDS.finditer(prompt) if fold(m.group()) not in given]
     return {
         "task": None if task is None and not prompt else task in example.tasks,
         "subject": None if subject is None and not prompt else subject in subjects,
-        "deliverables_in_field": software_ok or not SOFTWARE_WORDS.search(prompt),
+        "deliverables_in_field": software_ok or not brought,
         "role_in_field": not out_of_field,
         "no_chatter": not _CHATTER.search(prompt),
         "language": language(prompt) == example.lang,

@@ -31,8 +31,8 @@ VOTE = 2.5
 MIN_VOTE_SIMILARITY = 0.2
 # The learned model's probabilities count like this many cue points (a sure answer: one strong
 # cue word and a half).
-LEARNED_WEIGHT = {"task": 2.0, "subject": 2.0}
-MIN_PROBABILITY = 0.5
+LEARNED_WEIGHT = {"task": 3.0, "subject": 3.0}
+MIN_PROBABILITY = 0.0
 # The nearest labelled ideas vote with this weight times their similarity.
 NEIGHBOUR_WEIGHT = 2.0
 
@@ -204,6 +204,10 @@ def improve(
 
 
 def warm_up() -> None:
-    """Build the example index and the learned models now rather than on the first request."""
+    """Build the indexes, models and patterns now rather than on the first requests."""
     pool.shipped()
     learned.models()
+    for subject in subjects.SUBJECTS:
+        subjects.specialist(subject, "plan", "", "en")
+    improve("Write an email to my landlord about the heating")
+    improve("Escribe un correo a mi casero sobre la calefacción")

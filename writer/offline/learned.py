@@ -37,14 +37,16 @@ class NaiveBayes:
         total = sum(self.prior.values())
         self.log_prior = {label: math.log(n / total) for label, n in self.prior.items()}
         size = len(vocabulary)
-        self.log_unseen = {}
-        self.log_word: dict[str, dict[str, float]] = {}
+        self.log_unseen: dict[str, float] = {}
+        # Per word, what seeing it adds to each label that has seen it, over an unseen word:
+        # a query then touches only the labels its words occur with.
+        self.lift: dict[str, dict[str, float]] = defaultdict(dict)
         for label, counter in self.counts.items():
             denominator = sum(counter.values()) + SMOOTHING * size
-            self.log_unseen[label] = math.log(SMOOTHING / denominator)
-            self.log_word[label] = {
-                w: math.log((c + SMOOTHING) / denominator) for w, c in counter.items()
-            }
+            unseen = math.log(SMOOTHING / denominator)
+            self.log_unseen[label] = unseen
+            for word, count in counter.items():
+                self.lift[word][label] = math.log((count + SMOOTHING) / denominator) - unseen
 
     def probabilities(self, words: list[str]) -> dict[str, float]:
         """P(label | words) for every label; {} when no word is known."""
@@ -52,9 +54,12 @@ class NaiveBayes:
         if not known:
             return {}
         scores = {
-            label: prior + sum(self.log_word[label].get(w, self.log_unseen[label]) for w in known)
+            label: prior + len(known) * self.log_unseen[label]
             for label, prior in self.log_prior.items()
         }
+        for word in known:
+            for label, lift in self.lift[word].items():
+                scores[label] += lift
         top = max(scores.values())
         exp = {label: math.exp(s - top) for label, s in scores.items()}
         total = sum(exp.values())

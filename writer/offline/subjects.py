@@ -30,8 +30,8 @@ class Subject:
 SUBJECTS: dict[str, Subject] = {
     "software": Subject(
         (
-            "a senior software engineer with years of shipping and maintaining production code",
-            "un ingeniero de software sénior con años de experiencia creando y manteniendo código en producción",
+            "a senior software engineer with years of experience building and running real products",
+            "un ingeniero de software sénior con años de experiencia creando y manteniendo productos reales",
         ),
         (
             [

@@ -6,7 +6,9 @@ framework with its steps, guardrails, and the clause that finishes the role ("..
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+from functools import cache
 
 from writer.text import fold
 
@@ -1133,17 +1135,21 @@ ARTIFACTS: dict[str, Artifact] = {
 }
 
 
-def artifact(request: str) -> str | None:
-    """Which kind of text a `write` request asks for, or None for plain prose."""
+@cache
+def _artifact_patterns() -> list[tuple[str, re.Pattern[str]]]:
     from writer.offline.taxonomy import _compile
 
+    return [(name, _compile({1: " ".join(art.cues)})[0][1]) for name, art in ARTIFACTS.items()]
+
+
+def artifact(request: str) -> str | None:
+    """Which kind of text a `write` request asks for (the one named first), or None."""
     text = fold(request)
     best: tuple[int, str] | None = None
-    for name, art in ARTIFACTS.items():
-        for _, pattern in _compile({1: " ".join(art.cues)}):
-            found = pattern.search(text)
-            if found and (best is None or found.start() < best[0]):
-                best = (found.start(), name)
+    for name, pattern in _artifact_patterns():
+        found = pattern.search(text)
+        if found and (best is None or found.start() < best[0]):
+            best = (found.start(), name)
     return best[1] if best else None
 
 

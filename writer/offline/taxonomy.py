@@ -737,12 +737,20 @@ def classify(
     code = _looks_like_code(context)
     if code:
         subjects[code] = subjects.get(code, 0.0) + 4
+    said = dict(subjects)  # what the words themselves say, before any vote
     for kind, votes in (extra or {}).items():
         target = tasks if kind == "task" else subjects
         for label, value in votes.items():
             target[label] = target.get(label, 0.0) + value
-    # Code tasks only make sense for software subjects: "debug my marriage" is advice.
     best_subject = max(subjects.items(), key=lambda kv: kv[1])[0] if subjects else None
+    # A software subject needs a software word: votes alone must not turn a hobby question into
+    # an engineering one.
+    if best_subject in SOFTWARE_SUBJECTS and said.get(best_subject, 0.0) < 3:
+        for label in SOFTWARE_SUBJECTS:
+            if said.get(label, 0.0) < 3 and label in subjects:
+                subjects[label] *= 0.3
+        best_subject = max(subjects.items(), key=lambda kv: kv[1])[0]
+    # Code tasks only make sense for software subjects: "debug my marriage" is advice.
     if best_subject not in SOFTWARE_SUBJECTS:
         for task in SOFTWARE_TASKS - {"document"}:
             if task in tasks:
