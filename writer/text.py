@@ -82,10 +82,11 @@ class TfidfIndex:
         df = Counter(term for doc in counts for term in doc)
         n = len(counts)
         self.idf = {term: math.log((1 + n) / (1 + count)) + 1 for term, count in df.items()}
-        self.vectors = [self._normalise(doc) for doc in counts]
+        self.size = len(counts)
+        # Only the postings are kept: per term, the documents holding it and their weight.
         self._postings: dict[str, list[tuple[int, float]]] = {}
-        for i, vector in enumerate(self.vectors):
-            for term, weight in vector.items():
+        for i, doc in enumerate(counts):
+            for term, weight in self._normalise(doc).items():
                 self._postings.setdefault(term, []).append((i, weight))
 
     def _normalise(self, counts: Counter) -> dict[str, float]:
@@ -105,8 +106,6 @@ class TfidfIndex:
         # Documents sharing no term score 0; they fill the list in pool order if k asks for more.
         ranked = heapq.nsmallest(k, scores.items(), key=lambda pair: (-pair[1], pair[0]))
         if len(ranked) < k:
-            ranked += [(i, 0.0) for i in range(len(self.vectors)) if i not in scores][
-                : k - len(ranked)
-            ]
+            ranked += [(i, 0.0) for i in range(self.size) if i not in scores][: k - len(ranked)]
         # Ties are broken by pool order, so the same input always gives the same output.
         return [(round(score, 4), i) for i, score in ranked]

@@ -47,6 +47,7 @@ class NaiveBayes:
             self.log_unseen[label] = unseen
             for word, count in counter.items():
                 self.lift[word][label] = math.log((count + SMOOTHING) / denominator) - unseen
+        del self.counts  # the lifts are all a query needs
 
     def probabilities(self, words: list[str]) -> dict[str, float]:
         """P(label | words) for every label; {} when no word is known."""
