@@ -98,6 +98,8 @@ def improve(
     steps = text.steps[lang]
     deliverables = text.deliverables[lang]
     task_guardrails = text.guardrails[lang]
+    if (task, subject) in tasks.PAIRS:
+        deliverables = tasks.PAIRS[(task, subject)][lang]
     if task == "write":
         kind = tasks.artifact(request)
         if kind:

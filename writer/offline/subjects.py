@@ -1098,8 +1098,13 @@ def specialist(subject: str | None, task: str, request: str, lang: str) -> tuple
     return phrase[lang == "es"], task in entry.by_task
 
 
+# Tasks that practise the field (plan a trip, design a room); for the others (compare tools,
+# summarise a survey, write a text) a practice-only subject adds no guardrails.
+PRACTICE_TASKS = {"plan", "design", "advise", "prepare", "brainstorm", "analyze", "review"}
+
+
 def guardrails(subject: str | None, task: str, lang: str) -> list[str]:
     entry = SUBJECTS.get(subject or "", GENERIC)
-    if entry.practice_only and task in ("write", "translate"):
+    if entry.practice_only and task not in PRACTICE_TASKS:
         return []
     return list(entry.guardrails[lang == "es"])

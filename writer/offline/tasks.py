@@ -617,11 +617,11 @@ TASKS: dict[str, TaskText] = {
         ),
         (
             [
-                "Use only the standard library unless a dependency is clearly justified",
+                "Use the language and libraries the request names; add no other dependency without saying why",
                 "No placeholders or pseudo-code: the code must run as given",
             ],
             [
-                "Usa solo la biblioteca estándar salvo que una dependencia esté claramente justificada",
+                "Usa el lenguaje y las bibliotecas que indica la petición; no añadas otras dependencias sin explicar por qué",
                 "Nada de marcadores ni pseudocódigo: el código debe funcionar tal cual",
             ],
         ),
@@ -1193,3 +1193,135 @@ GENERIC = _t(
         ["Declara cada supuesto de forma explícita en lugar de inventar datos"],
     ),
 )
+
+
+# Deliverables for the commonest task and subject pairs, where the task's own list is too generic
+# ("day by day" suits a trip, not a budget).
+PAIRS: dict[tuple[str, str], dict[str, list[str]]] = {
+    ("plan", "travel"): {
+        "en": [
+            "A day-by-day itinerary with times, one main activity per half day and the travel between stops",
+            "Where to stay and how to get around, with rough costs",
+            "A budget per day and for the whole trip",
+            "Bookings to make in advance, and a rainy-day alternative for each day",
+        ],
+        "es": [
+            "Un itinerario día a día con horarios, una actividad principal por media jornada y los traslados entre paradas",
+            "Dónde alojarse y cómo moverse, con costes aproximados",
+            "Un presupuesto por día y para todo el viaje",
+            "Las reservas que conviene hacer con antelación y una alternativa para cada día de lluvia",
+        ],
+    },
+    ("plan", "health_fitness"): {
+        "en": [
+            "The starting point and the goal, with how progress will be measured",
+            "A week-by-week schedule with each session's type, duration and intensity",
+            "Rest days, warm-up and how to progress or scale back",
+            "Warning signs to stop, and when to see a professional",
+        ],
+        "es": [
+            "El punto de partida y el objetivo, con cómo se medirá el progreso",
+            "Un calendario semana a semana con el tipo, la duración y la intensidad de cada sesión",
+            "Días de descanso, calentamiento y cómo progresar o bajar la carga",
+            "Señales de alarma para parar y cuándo acudir a un profesional",
+        ],
+    },
+    ("plan", "food"): {
+        "en": [
+            "A menu for each day with the meals asked for",
+            "A shopping list grouped by aisle, with quantities",
+            "A prep schedule: what to cook ahead and how long it keeps",
+            "Swaps for allergies, budget or what is in season",
+        ],
+        "es": [
+            "Un menú para cada día con las comidas pedidas",
+            "Una lista de la compra agrupada por secciones, con cantidades",
+            "Un calendario de preparación: qué cocinar con antelación y cuánto dura",
+            "Sustituciones por alergias, presupuesto o temporada",
+        ],
+    },
+    ("plan", "personal_finance"): {
+        "en": [
+            "Income and fixed costs laid out month by month",
+            "A budget by category with a target for each, in a table",
+            "Savings and debt goals with the monthly amount each needs",
+            "Where to cut first, and how to track the budget each week",
+        ],
+        "es": [
+            "Ingresos y gastos fijos mes a mes",
+            "Un presupuesto por categorías con un objetivo para cada una, en una tabla",
+            "Objetivos de ahorro y de deuda con la cantidad mensual que necesita cada uno",
+            "Dónde recortar primero y cómo seguir el presupuesto cada semana",
+        ],
+    },
+    ("plan", "business_finance"): {
+        "en": [
+            "The assumptions behind revenue and costs, each stated",
+            "A month-by-month budget or cash-flow table for the period",
+            "The months where cash runs short, and what to do about them",
+            "The few figures to review every month and their thresholds",
+        ],
+        "es": [
+            "Los supuestos de ingresos y costes, cada uno explícito",
+            "Una tabla de presupuesto o de tesorería mes a mes para el periodo",
+            "Los meses en que falta liquidez y qué hacer en cada uno",
+            "Las pocas cifras que hay que revisar cada mes y sus umbrales",
+        ],
+    },
+    ("plan", "events"): {
+        "en": [
+            "A timeline from now to the day, with what to book and when",
+            "The day's running order, hour by hour",
+            "A budget by item that adds up to the total given",
+            "A checklist of who does what, and a plan B for what could go wrong",
+        ],
+        "es": [
+            "Un calendario desde hoy hasta el día, con qué reservar y cuándo",
+            "El orden del día, hora a hora",
+            "Un presupuesto por partidas que sume el total indicado",
+            "Una lista de quién hace qué y un plan B para lo que pueda fallar",
+        ],
+    },
+    ("plan", "education"): {
+        "en": [
+            "Learning objectives, stated as what the learners will be able to do",
+            "The sessions in order, each with its timing, activity and materials",
+            "How understanding is checked along the way and at the end",
+            "Adjustments for faster and slower learners",
+        ],
+        "es": [
+            "Objetivos de aprendizaje, expresados como lo que el alumnado sabrá hacer",
+            "Las sesiones en orden, cada una con su tiempo, actividad y materiales",
+            "Cómo se comprueba la comprensión durante y al final",
+            "Ajustes para quien va más rápido y para quien va más despacio",
+        ],
+    },
+    ("plan", "product"): {
+        "en": [
+            "The goal and the metric that says it was reached",
+            "A roadmap by quarter or milestone, with what ships in each",
+            "What is deliberately left out, and why",
+            "Dependencies, risks and the decision points along the way",
+        ],
+        "es": [
+            "El objetivo y la métrica que indica que se ha alcanzado",
+            "Una hoja de ruta por trimestre o hito, con lo que se entrega en cada uno",
+            "Lo que se deja fuera a propósito y por qué",
+            "Dependencias, riesgos y los puntos de decisión del camino",
+        ],
+    },
+    ("plan", "business"): {
+        "en": [
+            "The offer, the customer and why they will buy",
+            "The launch steps in order, with dates and owners",
+            "Start-up costs and the break-even point, with their assumptions",
+            "The main risks and the first test to run before spending more",
+        ],
+        "es": [
+            "La oferta, el cliente y por qué va a comprar",
+            "Los pasos del lanzamiento en orden, con fechas y responsables",
+            "La inversión inicial y el punto de equilibrio, con sus supuestos",
+            "Los riesgos principales y la primera prueba antes de gastar más",
+        ],
+    },
+}
