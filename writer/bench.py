@@ -57,6 +57,7 @@ class Results:
     read_urls: list[str] = field(default_factory=list)
     startup: list[float] = field(default_factory=list)
     rss_mb: float | None = None
+    offline: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
@@ -239,11 +240,40 @@ def run(config: Config, echo: Callable[[str], None]) -> Results:
                 f"  API {results.bulk[-1]:,.0f} rows/s; raw executemany "
                 f"{results.raw[-1]:,.0f} rows/s"
             )
+            results.offline.append(offline_latency(config))
+            echo(
+                f"  offline improver: p50 {results.offline[-1]['p50_ms']} ms "
+                f"p99 {results.offline[-1]['p99_ms']} ms over {results.offline[-1]['n']} ideas"
+            )
         reads_under_writes(config, results, work, one, log, echo)
         footprint(config, results, work, bulk, log, echo)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+def offline_latency(config: Config) -> dict:
+    """The offline improver in this process, over labelled ideas in both languages (data/ in a
+    checkout, else the shipped training ideas): milliseconds per improvement."""
+    from writer.offline import learned
+
+    nlac.warm_up()
+    data = Path(__file__).resolve().parent.parent / "data"
+    files = sorted(data.glob("ideas-*.json")) or [learned.TRAIN_PATH]
+    ideas = [r for f in files for r in json.loads(f.read_text(encoding="utf-8"))]
+    if config.quick:
+        ideas = ideas[:200]
+    times = []
+    for r in ideas:
+        started = time.perf_counter()
+        nlac.improve(r["idea"], r.get("context", ""))
+        times.append((time.perf_counter() - started) * 1000)
+    times.sort()
+    return {
+        "n": len(times),
+        "p50_ms": round(times[len(times) // 2], 2),
+        "p99_ms": round(times[min(len(times) - 1, int(len(times) * 0.99))], 2),
+    }
 
 
 def raw_executemany(db: Path, rows: int) -> float:
@@ -408,9 +438,14 @@ def report(config: Config, results: Results) -> str:
     locked = sum(r["problems"].get("database is locked", 0) for r in results.reads)
     bad = sum(n for r in results.reads for s, n in r["statuses"].items() if s != "200")
     startup = _median(results.startup)
+    offline_p50 = _median([r["p50_ms"] for r in results.offline])
+    offline_p99 = _median([r["p99_ms"] for r in results.offline])
     lines += [
         "",
-        f"**5. Footprint**: start to first healthy `/health` {startup:.2f} s; "
+        f"**5. Offline improver** (`mode: nlac`, in process, {results.offline[0]['n']} labelled "
+        f"ideas): p50 {offline_p50:.2f} ms, p99 {offline_p99:.2f} ms per improvement.",
+        "",
+        f"**6. Footprint**: start to first healthy `/health` {startup:.2f} s; "
         f"peak server RSS {results.rss_mb:,.0f} MB after {config.footprint_rows:,} rows.",
         "",
         "**Targets** (ratios from this run)",
@@ -451,6 +486,7 @@ def report(config: Config, results: Results) -> str:
         f"worst p95 {worst_p95:,.0f} ms",
         worst_p95 < 1000,
     )
+    row("offline improvement p99 < 20 ms", f"{offline_p99:.2f} ms", offline_p99 < 20)
     row("start-up to healthy < 3 s", f"{startup:.2f} s", startup < 3)
     row(
         f"server RSS < 300 MB after {config.footprint_rows:,} rows",
