@@ -175,7 +175,8 @@ def test_benchmark_quick_mode_runs(tmp_path):
         "2. Improve overhead",
         "3. Bulk",
         "4. Reads under writes",
-        "5. Footprint",
+        "5. Offline improver",
+        "6. Footprint",
         "Targets",
     ):
         assert heading in text
