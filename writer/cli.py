@@ -115,6 +115,13 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
         raise click.UsageError(describe(exc)) from None
 
     async def run() -> tuple[int, dict]:
+        from writer.llm_probe import LLMProbe
+
+        probe = LLMProbe(settings)
+        if mode == "legacy":
+            # Milliseconds when nothing listens: then the fallback answers at once instead of
+            # paying for litellm's import and its connection retries.
+            await probe.check_now()
         writer = None
         if settings.sqlite_enabled:
             writer = writer_for(settings, maintenance=False)
@@ -123,7 +130,9 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
             outcome = await improve_and_record(
                 request,
                 settings=settings,
-                improver=LegacyImprover(settings, programs=programs.from_settings(settings)),
+                improver=LegacyImprover(
+                    settings, programs=programs.from_settings(settings), probe=probe
+                ),
                 writer=writer,
                 request_id=str(uuid.uuid4()),
                 client="cli",
@@ -135,7 +144,7 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
 
     status, body = asyncio.run(run())
     if status != 200:
-        raise click.ClickException(body["detail"])
+        raise click.ClickException(body["detail"].replace("mode 'nlac'", "--mode nlac"))
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
@@ -537,8 +546,9 @@ def eval_command(
             err=True,
         )
         logging.getLogger("dspy.evaluate.evaluate").setLevel(logging.WARNING)
+        # No label: off a terminal click prints it once as a stray line under the one above.
         with click.progressbar(
-            length=len(examples), label="Evaluating", show_pos=True, show_eta=True, file=sys.stderr
+            length=len(examples), show_pos=True, show_eta=True, file=sys.stderr
         ) as bar:
             evaluate.run(
                 trainset.to_dspy(examples),
@@ -582,7 +592,7 @@ def _preflight(candidate, example, loop=None) -> None:
             asyncio.run_coroutine_threadsafe(coroutine, loop).result()
     except LLMFailure as exc:
         raise click.ClickException(
-            f"{exc.detail} Without an LLM: `eval --nlac --metric structure`, "
+            f"{exc.detail_for('--nlac')} Without an LLM: `eval --nlac --metric structure`, "
             "`compile --optimizer labeled` or `--optimizer knn`."
         ) from None
 

@@ -46,12 +46,14 @@ async def improve_and_record(
     writer: HistoryWriter | None,
     request_id: str,
     client: str,
+    user_agent: str | None = None,
 ) -> Outcome:
     started = time.perf_counter()
     row: dict[str, Any] = {
         "created_at": utc_now(),
         "request_id": request_id,
         "client": client,
+        "user_agent": user_agent,
         "mode": request.mode,
         "status": "ok",
         "original_idea": request.idea,
@@ -66,12 +68,13 @@ async def improve_and_record(
         try:
             improvement = await improver.improve(request.idea, request.context)
         except LLMFailure as exc:
+            # The provider's full text goes to the log and the row; the answer gets the short one.
             log.warning("LLM %s for request %s: %s", exc.kind, request_id, exc.message)
             if settings.llm_fallback == "nlac":
                 improvement = improve_offline(request.idea, request.context, k=settings.nlac_k)
                 flags["llm_unavailable"] = True
                 # Kept on the ok row so fallbacks can be counted and charted.
-                row["error"] = f"fallback to nlac after {exc.detail}"
+                row["error"] = f"fallback to nlac after {exc.row_error}"
             else:
                 failure = exc
     row["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -79,7 +82,7 @@ async def improve_and_record(
     if failure is not None:
         row.update(
             status="error",
-            error=failure.detail,
+            error=failure.row_error,
             backend=improver.backend,
             provider=improver.provider,
             model=improver.model,
