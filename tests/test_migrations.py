@@ -121,6 +121,7 @@ def test_fresh_database(tmp_path):
         "m005_views",
         "m006_row_key",
         "m007_feedback_and_evals",
+        "m008_user_agent",
     ]
     db = sqlite_utils.Database(tmp_path / "new.db")
     assert [c for c in db["prompt_history"].columns_dict if c != "id"] == COLUMNS
