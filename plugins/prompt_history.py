@@ -180,7 +180,8 @@ async def dashboard(datasette, request):
             {
                 "charts": charts,
                 "days": days,
-                "charts_json": json.dumps(charts),
+                # Inside <script type="application/json">: "</" must not end the element.
+                "charts_json": json.dumps(charts).replace("</", "<\\/"),
                 "totals_url": totals_url if totals else None,
                 "totals_page": datasette.urls.path(f"/prompt_history/{totals}?days={days}"),
             },
