@@ -326,6 +326,15 @@ def export(
     )
     for reason, n in report.skipped.most_common():
         click.echo(f"  skipped {n}: {reason}", err=True)
+    for reason, n in report.incomplete.most_common():
+        click.echo(f"  written with empty fields {n}: {reason}", err=True)
+    if report.selected == 0:
+        click.echo(
+            "Nothing matched the selection (--since/--until, --outcome, --mode, "
+            "--min-confidence): the file has no records. Check the filters, or see what the "
+            "history holds at /prompt_history/labelled_history.",
+            err=True,
+        )
 
 
 def _read_history(settings: Settings):
