@@ -109,6 +109,8 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
     from writer.storage import writer_for
 
     settings = _settings(db)
+    # The answer (or the error) says what happened; the server's log lines would repeat it.
+    logging.getLogger("prompt_improver").setLevel(logging.ERROR)
     try:
         request = ImproveRequest(idea=idea, context=context, mode=mode)
     except ValidationError as exc:
