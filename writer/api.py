@@ -282,6 +282,8 @@ async def health(request: Request) -> JSONResponse:
             "model": settings.model_name,
             "dspy_configured": settings.dspy_configured,
             "llm_ready": llm_ready,
+            # dspy and litellm imported (in the background after start), LLM or not.
+            "dspy_loaded": improver_ready(),
             # What the background probe of the provider's model list found (null: custom LM).
             "llm": probe.state.as_dict() if probe is not None else None,
             "llm_fallback": settings.llm_fallback,
