@@ -98,3 +98,33 @@ def test_an_export_matching_nothing_says_so(tmp_path):
     assert "Wrote 0 of 0 rows" in result.output
     assert "Nothing matched the selection" in result.output
     assert out.read_text() == ""
+
+
+def test_eval_prints_no_stray_progress_line_off_a_terminal(tmp_path):
+    from writer import nlac
+
+    examples = []
+    for idea in ("Write a function that validates emails", "Plan a three-day team offsite"):
+        r = nlac.improve(idea, "")
+        examples.append(
+            {
+                "inputs": {"original_idea": idea, "context": ""},
+                "outputs": {
+                    "improved_prompt": r.improved_prompt,
+                    "role": r.role,
+                    "directive": r.directive,
+                    "framework": r.framework,
+                    "guardrails": "\n".join(r.guardrails),
+                },
+            }
+        )
+    dataset = tmp_path / "mini.json"
+    dataset.write_text(json.dumps(examples))
+    result = CliRunner().invoke(
+        cli, ["eval", "--dataset", str(dataset), "--nlac", "--db", str(tmp_path / "h.db")]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert any(line.startswith("Evaluating nlac on 2 examples") for line in lines)
+    assert "Evaluating" not in [line.strip() for line in lines]  # click's label, once, alone
+    assert "Run 1: nlac" in result.output

@@ -557,9 +557,14 @@ def eval_command(
             err=True,
         )
         logging.getLogger("dspy.evaluate.evaluate").setLevel(logging.WARNING)
-        # No label: off a terminal click prints it once as a stray line under the one above.
+        # Off a terminal click would print the label once as a stray line under the one above.
         with click.progressbar(
-            length=len(examples), show_pos=True, show_eta=True, file=sys.stderr
+            length=len(examples),
+            label="Evaluating",
+            show_pos=True,
+            show_eta=True,
+            file=sys.stderr,
+            hidden=not sys.stderr.isatty(),
         ) as bar:
             evaluate.run(
                 trainset.to_dspy(examples),
