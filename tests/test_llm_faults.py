@@ -255,3 +255,26 @@ async def test_rate_limits_are_retried_a_bounded_number_of_times(db_path, fake_l
     r, row, _ = await improve(settings)
     assert r.status_code == 503 and row["status"] == "error"
     assert httpx.get(f"{fake_llm.url}/calls").json()["ratelimit"] - calls == 3  # 1 + 2 retries
+
+
+def test_a_provider_that_never_answers_the_probe_is_unknown_not_down(monkeypatch):
+    """Only a refusal or an error marks the LLM down; a slow list is no verdict (the
+    improvement's own deadline covers a hang)."""
+    import socket
+
+    from writer import llm_probe
+
+    monkeypatch.setattr(llm_probe, "PROBE_TIMEOUT_S", 0.5)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+        started = time.monotonic()
+        state = llm_probe.check(Settings(_env_file=None, llm_base_url=url))
+    assert time.monotonic() - started < 3
+    assert (state.reachable, state.down) == (None, False)
+    assert state.last_error == f"no answer from {url} within 0.5 s"
+    refused = llm_probe.check(
+        Settings(_env_file=None, llm_base_url=f"http://127.0.0.1:{free_port()}")
+    )
+    assert refused.down and refused.last_error.startswith("nothing is listening at http://")

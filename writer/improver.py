@@ -194,7 +194,7 @@ def build_lm(settings: Settings) -> dspy.LM:
         engine="litellm",
         api_base=settings.api_base(),
         api_key=settings.api_key(),
-        timeout=settings.llm_budget_s,
+        timeout=settings.llm_call_timeout_s,
         num_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature,
         max_tokens=settings.llm_max_tokens,
@@ -217,7 +217,7 @@ def _classify(exc: BaseException, settings: Settings, where: str | None) -> LLMF
     from dspy.utils import exceptions as e
 
     message = " ".join(str(exc).split())[:2000] or type(exc).__name__
-    budget = f"{settings.llm_budget_s:g}"
+    budget = f"{settings.llm_call_timeout_s:g}"
     if isinstance(exc, TimeoutError | e.LMTimeoutError):
         return LLMFailure("timeout", message, f"no answer within {budget} s")
     if isinstance(exc, e.AdapterParseError | e.LMUnexpectedError | ValueError | TypeError):
@@ -370,15 +370,18 @@ class LegacyImprover:
 
                 self._ensure()
                 compiled = await self._compiled()
-                with dspy.context(lm=self._lm, track_usage=True):
-                    if compiled is None:
-                        prediction = await self._program.acall(original_idea=idea, context=context)
-                    else:
-                        prediction = await compiled.module.acall(
-                            original_idea=idea,
-                            context=context,
-                            demos=compiled.demos_for(idea, context),
-                        )
+                async with asyncio.timeout(self.settings.llm_call_timeout_s):
+                    with dspy.context(lm=self._lm, track_usage=True):
+                        if compiled is None:
+                            prediction = await self._program.acall(
+                                original_idea=idea, context=context
+                            )
+                        else:
+                            prediction = await compiled.module.acall(
+                                original_idea=idea,
+                                context=context,
+                                demos=compiled.demos_for(idea, context),
+                            )
         except (Exception, TimeoutError) as exc:
             where = self.settings.api_base() or f"the {self.settings.llm_provider} API"
             failure = _classify(exc, self.settings, where)

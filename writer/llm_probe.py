@@ -31,7 +31,8 @@ DEFAULT_BASES = {
     "gemini": "https://generativelanguage.googleapis.com/v1beta",
     "deepseek": "https://api.deepseek.com",
 }
-PROBE_TIMEOUT_S = 3.0
+# A slow answer is not a verdict (a busy server, a slow network): only a refusal or an error is.
+PROBE_TIMEOUT_S = 5.0
 
 
 @dataclass
@@ -95,10 +96,10 @@ def model_listed(provider: str, model: str, payload: Any) -> bool | None:
     return None
 
 
-def fetch(url: str, headers: dict[str, str], timeout: float = PROBE_TIMEOUT_S) -> Any:
+def fetch(url: str, headers: dict[str, str], timeout: float | None = None) -> Any:
     """GET the model list; raises OSError (URLError, HTTPError, timeouts) or ValueError."""
     request = urllib.request.Request(url, headers={"Accept": "application/json", **headers})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (config URL)
+    with urllib.request.urlopen(request, timeout=timeout or PROBE_TIMEOUT_S) as response:  # noqa: S310 (config URL)
         return json.loads(response.read(2_000_000) or b"null")
 
 
@@ -133,7 +134,9 @@ def check(settings: Settings) -> Readiness:
         state.last_error = plain_error(exc, where)
         return state
     except (OSError, ValueError) as exc:
-        state.reachable = False
+        timed_out = isinstance(getattr(exc, "reason", exc), TimeoutError) or "timed out" in str(exc)
+        # No answer in time: unknown, not down; the improvement's own deadline covers a hang.
+        state.reachable = None if timed_out else False
         state.last_error = plain_error(exc, where)
         return state
     state.reachable = True
@@ -153,9 +156,10 @@ class LLMProbe:
         self._first: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
 
-    async def first_check(self, timeout: float = PROBE_TIMEOUT_S + 0.5) -> None:
+    async def first_check(self, timeout: float = 2.0) -> None:
         """Wait (bounded) for the probe started with `serve`: a request right after start
-        then knows as much as the later ones."""
+        then knows as much as the later ones. A refused connection takes milliseconds; a
+        provider slower than `timeout` is tried as if not probed yet."""
         if self._first is not None and not self._first.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):

@@ -138,10 +138,15 @@ class Settings(BaseSettings):
 
     @property
     def llm_budget_s(self) -> float:
-        """What the LLM may use of IMPROVE_DEADLINE_S (never more than LLM_TIMEOUT_S): the
-        rest is kept for the offline fallback and the write, up to 5 s."""
+        """What the legacy path (dspy's import on a cold start, the LLM calls, retries) may
+        use of IMPROVE_DEADLINE_S: the rest, up to 5 s, is kept for the fallback and the write."""
         deadline = self.improve_deadline_s
-        return min(self.llm_timeout_s, deadline - min(5.0, deadline * 0.2))
+        return deadline - min(5.0, deadline * 0.2)
+
+    @property
+    def llm_call_timeout_s(self) -> float:
+        """The LLM's own time: LLM_TIMEOUT_S, within the budget."""
+        return min(self.llm_timeout_s, self.llm_budget_s)
 
     @property
     def dspy_configured(self) -> bool:
