@@ -235,6 +235,9 @@ def test_an_unknown_row_gets_a_helpful_404(page, stack):
     assert response.status == 404
     box = page.locator("#pi-notfound")
     assert "not in the history" in box.inner_text()
+    # Styled like the rest (error pages get no plugin CSS unless the template links it).
+    style = "e => getComputedStyle(e).borderLeftStyle"
+    assert page.locator(".pi-notfound-what").evaluate(style) == "solid"
     page.click("#pi-notfound a:has-text('The history')")
     assert page.url.endswith("/prompt_history/prompt_history")
 
