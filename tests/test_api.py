@@ -225,6 +225,18 @@ async def test_client_is_read_from_x_client_then_the_user_agent(
     assert [row["user_agent"] for row in stored] == [headers["user-agent"]] * 2
 
 
+async def test_a_long_user_agent_is_cut_to_200_characters(client, db_path):
+    agent = "Mozilla/5.0 " + "x" * 500
+    r = await client.post(
+        "/api/v1/improve-prompt",
+        json={"idea": "Plan a sprint", "mode": "nlac"},
+        headers={"user-agent": agent},
+    )
+    assert r.status_code == 200
+    assert rows(db_path)[0]["user_agent"] == agent[:200]
+    assert rows(db_path)[0]["client"] == "api"
+
+
 async def test_get_root_as_json_describes_the_service(client):
     r = await client.get("/", headers={"accept": "application/json"})
     assert r.status_code == 200 and r.headers["content-type"] == "application/json"

@@ -172,9 +172,11 @@ def manager_state(unit: Unit) -> str:
         )
         if done.returncode != 0:
             return "not loaded"
-        fields = dict(
-            line.strip().split(" = ", 1) for line in done.stdout.splitlines() if " = " in line
-        )
+        fields: dict[str, str] = {}
+        for line in done.stdout.splitlines():
+            if " = " in line:  # the first `state`/`pid` is the service's; nested blocks follow
+                key, value = line.strip().split(" = ", 1)
+                fields.setdefault(key, value)
         state = fields.get("state", "unknown")
         return f"{state}, pid {fields['pid']}" if "pid" in fields else state
     if shutil.which("systemctl") is None:
