@@ -79,6 +79,38 @@ def guardrail_list(value: str | None) -> list[str]:
 def prepare_jinja2_environment(env) -> None:
     env.filters["prompt_html"] = prompt_html
     env.filters["guardrail_list"] = guardrail_list
+    env.filters["has_section"] = has_section
+
+
+def has_section(text: str | None, name: str) -> bool:
+    """True when the prompt has a `name:` section (then the reading view does not repeat it)."""
+    return any(
+        (m := SECTION_RE.match(line.strip())) and m.group(1).lower() == name.lower()
+        for line in str(text or "").splitlines()
+    )
+
+
+@hookimpl
+def extra_template_vars(template, database, table, request, datasette):
+    """The reading view's feedback: every feedback on the row, newest first."""
+    if template != "row-prompt_history-prompt_history.html" or request is None:
+        return {}
+
+    async def feedback() -> dict:
+        pk = request.url_vars.get("pks", "")
+        if not pk.isdigit():
+            return {"feedback": []}
+        db = datasette.get_database("prompt_history")
+        if not await db.table_exists("feedback"):
+            return {"feedback": []}
+        result = await db.execute(
+            "SELECT id, created_at, outcome, final_prompt, rating, comment, client "
+            "FROM feedback WHERE history_id = ? ORDER BY id DESC LIMIT 50",
+            [int(pk)],
+        )
+        return {"feedback": [dict(row) for row in result.rows]}
+
+    return feedback
 
 
 @hookimpl
@@ -148,7 +180,8 @@ async def dashboard(datasette, request):
             {
                 "charts": charts,
                 "days": days,
-                "charts_json": json.dumps(charts),
+                # Inside <script type="application/json">: "</" must not end the element.
+                "charts_json": json.dumps(charts).replace("</", "<\\/"),
                 "totals_url": totals_url if totals else None,
                 "totals_page": datasette.urls.path(f"/prompt_history/{totals}?days={days}"),
             },

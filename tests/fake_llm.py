@@ -1,8 +1,11 @@
 """A fake OpenAI-compatible chat server for tests, started on 127.0.0.1.
 
-The first path segment picks the behaviour: /ok/v1, /slow/v1, /garbage/v1, /error/v1,
-/ratelimit/v1. `ok` answers in DSPy's chat format with usage, so the real litellm path,
-token counts and cost are exercised end to end; asked as the eval judge, it grades 4.
+The first path segment picks the behaviour: /ok/v1, /slow/v1 (hangs for 30 s, like a stuck
+model), /garbage/v1, /error/v1, /ratelimit/v1. Every behaviour lists gpt-4o-mini at
+/{behaviour}/v1/models; /ollama/api/tags and /ollama-empty/api/tags answer like Ollama with
+and without llama3.1 (what the readiness probe asks). `ok` answers in DSPy's chat format
+with usage, so the real litellm path, token counts and cost are exercised end to end; asked
+as the eval judge, it grades 4.
 """
 
 from __future__ import annotations
@@ -99,9 +102,18 @@ def fake_llm_app() -> Starlette:
     async def count(request: Request) -> JSONResponse:
         return JSONResponse(calls)
 
+    async def models(request: Request) -> JSONResponse:
+        return JSONResponse({"object": "list", "data": [{"id": "gpt-4o-mini"}]})
+
+    async def tags(request: Request) -> JSONResponse:
+        pulled = [] if request.path_params["behaviour"].endswith("empty") else ["llama3.1:latest"]
+        return JSONResponse({"models": [{"name": n, "model": n} for n in pulled]})
+
     app = Starlette(
         routes=[
             Route("/{behaviour}/v1/chat/completions", chat, methods=["POST"]),
+            Route("/{behaviour}/v1/models", models),
+            Route("/{behaviour}/api/tags", tags),
             Route("/calls", count),
         ]
     )

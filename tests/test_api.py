@@ -197,6 +197,58 @@ async def test_history_single_and_batch(client, db_path):
 
 
 @pytest.mark.parametrize(
+    ("headers", "client_name"),
+    [
+        ({"user-agent": "node"}, "raycast"),  # the extension's fetch: no X-Client
+        ({"user-agent": "node/22.3.0"}, "raycast"),
+        ({"user-agent": "Raycast/1.80 (macOS)"}, "raycast"),
+        ({"user-agent": "node", "x-client": "my-script"}, "my-script"),  # X-Client wins
+        ({"user-agent": "curl/8.5.0"}, "api"),
+        ({"user-agent": "nodejs-crawler/2"}, "api"),
+        ({"user-agent": "python-httpx/0.27"}, "api"),
+    ],
+)
+async def test_client_is_read_from_x_client_then_the_user_agent(
+    client, db_path, headers, client_name
+):
+    r = await client.post(
+        "/api/v1/improve-prompt", json={"idea": "Plan a sprint", "mode": "nlac"}, headers=headers
+    )
+    h = await client.post(
+        "/api/v1/history",
+        json={"original_idea": "Plan a sprint", "improved_prompt": "Role: a planner"},
+        headers=headers,
+    )
+    assert r.status_code == 200 and h.status_code == 201
+    stored = rows(db_path)
+    assert [row["client"] for row in stored] == [client_name, client_name]
+    assert [row["user_agent"] for row in stored] == [headers["user-agent"]] * 2
+
+
+async def test_a_long_user_agent_is_cut_to_200_characters(client, db_path):
+    agent = "Mozilla/5.0 " + "x" * 500
+    r = await client.post(
+        "/api/v1/improve-prompt",
+        json={"idea": "Plan a sprint", "mode": "nlac"},
+        headers={"user-agent": agent},
+    )
+    assert r.status_code == 200
+    assert rows(db_path)[0]["user_agent"] == agent[:200]
+    assert rows(db_path)[0]["client"] == "api"
+
+
+async def test_get_root_as_json_describes_the_service(client):
+    r = await client.get("/", headers={"accept": "application/json"})
+    assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+    body = r.json()
+    assert set(body) == {"message", "version", "endpoints"}
+    assert body["endpoints"]["improve"] == "POST /api/v1/improve-prompt"
+    # A browser still gets Datasette's home page.
+    page = await client.get("/", headers={"accept": "text/html,application/json;q=0.9"})
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+
+
+@pytest.mark.parametrize(
     ("body", "phrase"),
     [
         (

@@ -133,10 +133,12 @@ def test_dashboard_links_open_datasette_vega_charts(page, stack):
 def test_row_page_reads_as_a_document_and_copies(page, stack):
     server, db, answer = stack
     page.goto(f"{server.url}/prompt_history/prompt_history/{answer['id']}")
-    guardrails = page.locator("#pi-guardrails li")
-    assert guardrails.count() == len(answer["guardrails"])
-    assert guardrails.first.inner_text() == answer["guardrails"][0]
+    # The guardrails show once: in the prompt's own section, not again beside it.
+    assert page.locator(".pi-prompt h3", has_text="Guardrails").count() == 1
+    assert page.locator("#pi-guardrails").count() == 0
+    assert answer["guardrails"][0] in page.locator(".pi-prompt").inner_text()
     assert page.locator(".pi-prompt h3", has_text="Directive").count() == 1
+    assert page.locator("#pi-engine").inner_text().startswith("offline improver (nlac)")
     assert "zanahorias" in page.locator(".pi-idea").first.inner_text()
     assert "ms" in page.locator(".pi-meta").inner_text()
     page.screenshot(path=_screenshot("row.png"), full_page=True)
@@ -181,6 +183,125 @@ def test_csv_stream_of_a_view_returns_every_row(stack, view, where):
     nl = httpx.get(f"{server.url}/prompt_history/{view}.json?_shape=array&_nl=on&_size=5")
     lines = nl.text.strip().splitlines()
     assert len(lines) == min(5, expected) and all(json.loads(line)["id"] for line in lines)
+
+
+def test_feedback_from_the_reading_view_is_stored_and_shown(page, stack):
+    server, db, answer = stack
+    page.goto(f"{server.url}/prompt_history/prompt_history/{answer['id']}")
+    assert page.locator("#pi-feedback-none").is_visible()
+    final = page.locator("textarea[name=final_prompt]")
+    assert not final.is_visible()  # asked for only when the outcome is "edited"
+    page.check("input[name=outcome][value=edited]")
+    assert final.is_visible() and final.input_value() == answer["improved_prompt"]
+    final.fill("Role: Eres un agrónomo.\n\nDirective: Planifica la cosecha por parcelas.")
+    page.select_option("select[name=rating]", "4")
+    page.fill("input[name=comment]", "Más corto")
+    with page.expect_navigation():  # saved, then the page reloads from the database
+        page.click("#pi-feedback-form button[type=submit]")
+    latest = page.locator("#pi-feedback-latest")
+    assert "edited" in latest.inner_text() and "Más corto" in latest.inner_text()
+    assert latest.locator(".pi-rating").get_attribute("title") == "4 of 5"
+    stored = list(
+        sqlite_utils.Database(db)["feedback"].rows_where("history_id = ?", [answer["id"]])
+    )
+    assert [(f["outcome"], f["rating"], f["comment"], f["client"]) for f in stored] == [
+        ("edited", 4, "Más corto", "browser")
+    ]
+    assert stored[0]["final_prompt"].startswith("Role: Eres un agrónomo.")
+    # A second opinion: the latest counts, the earlier one stays in the history.
+    page.check("input[name=outcome][value=accepted]")
+    with page.expect_navigation():
+        page.click("#pi-feedback-form button[type=submit]")
+    assert "accepted" in page.locator("#pi-feedback-latest").inner_text()
+    assert page.locator("#pi-feedback-history li").count() == 1
+    assert "edited" in page.locator("#pi-feedback-history li").first.text_content()
+    page.screenshot(path=_screenshot("row-feedback.png"), full_page=True)
+
+
+def test_feedback_form_says_what_is_wrong(page, stack):
+    server, _, answer = stack
+    page.goto(f"{server.url}/prompt_history/prompt_history/{answer['id']}")
+    page.check("input[name=outcome][value=edited]")
+    page.fill("textarea[name=final_prompt]", "   ")
+    page.click("#pi-feedback-form button[type=submit]")
+    status = page.locator("#pi-feedback-status")
+    status.filter(has_text="final_prompt").wait_for()
+    assert page.locator("#pi-feedback-form button[type=submit]").is_enabled()
+
+
+def test_an_unknown_row_gets_a_helpful_404(page, stack):
+    server = stack[0]
+    response = page.goto(f"{server.url}/prompt_history/prompt_history/999999")
+    assert response.status == 404
+    box = page.locator("#pi-notfound")
+    assert "not in the history" in box.inner_text()
+    # Styled like the rest (error pages get no plugin CSS unless the template links it).
+    style = "e => getComputedStyle(e).borderLeftStyle"
+    assert page.locator(".pi-notfound-what").evaluate(style) == "solid"
+    page.click("#pi-notfound a:has-text('The history')")
+    assert page.url.endswith("/prompt_history/prompt_history")
+
+
+def test_table_page_is_compact(page, stack):
+    server = stack[0]
+    page.goto(f"{server.url}/prompt_history/prompt_history")
+    headers = page.locator("table.rows-and-columns th").all_inner_texts()
+    assert len(headers) == 12 and "row_key" not in " ".join(headers)
+    assert not page.locator("dl.column-descriptions").is_visible()
+    heights = page.eval_on_selector_all(
+        "table.rows-and-columns tbody tr", "rows => rows.map(r => r.offsetHeight)"
+    )
+    assert max(heights) < 120, max(heights)  # was ~360 px with every column
+    with page.expect_navigation():
+        page.click("#pi-columns-note a:has-text('Show all columns')")
+    assert page.locator("table.rows-and-columns th").count() > 20
+
+
+def test_canned_query_sql_is_hidden_and_empty_results_explain(page, stack):
+    server = stack[0]
+    page.goto(f"{server.url}/prompt_history/model_summary?days=30")
+    assert page.locator("textarea#sql-editor, .CodeMirror, pre.wrapped-sql").count() == 0
+    assert page.locator("table.rows-and-columns tbody tr").count() > 0
+    page.goto(f"{server.url}/prompt_history/eval_run_results?run=999999")
+    assert "pick a run from eval_runs" in page.locator("#pi-empty-state").inner_text()
+
+
+@pytest.fixture(scope="module")
+def one_day(tmp_path_factory):
+    """A history of one day only: what a new user sees on day one."""
+    from tests.conftest import ServeProcess
+
+    db = tmp_path_factory.mktemp("one-day") / "prompt_history.db"
+    demo.write(db, 40, days=1, seed=3)
+    server = ServeProcess(db, {"SQLITE_RETENTION_DAYS": "0"}).start()
+    yield server
+    server.stop()
+
+
+def test_dashboard_reads_well_with_one_day_of_data(page, one_day):
+    page.goto(f"{one_day.url}/-/dashboard?days=7")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('.pi-chart')).every(e => e.dataset.rendered)",
+        timeout=30_000,
+    )
+    assert page.locator(".pi-chart[data-rendered=error]").count() == 0
+    volume = page.locator("[data-chart=volume]")
+    texts = "els => els.map(e => e.textContent)"  # SVG text has no innerText
+    labels = volume.locator("g.role-axis-label text").evaluate_all(texts)
+    x_labels = [label for label in labels if not label.isdigit()]
+    assert len(x_labels) >= 7 and len(x_labels) == len(set(x_labels)), x_labels  # no repeats
+    y_labels = [label for label in labels if label.replace(".", "").isdigit()]
+    assert all("." not in label for label in y_labels), y_labels  # whole requests only
+    # A day is a bar of a week's width, not the whole chart.
+    width = volume.evaluate("e => e.getBoundingClientRect().width")
+    bar = volume.evaluate(
+        "e => Math.max(...Array.from(e.querySelectorAll('g.mark-rect path'))"
+        ".map(p => p.getBoundingClientRect().width))"
+    )
+    assert 0 < bar < width / 4, (bar, width)
+    latency_title = page.locator("[data-chart=latency] g.role-axis-title text").evaluate_all(texts)
+    assert "latency (ms, log scale)" in latency_title
+    page.screenshot(path=_screenshot("dashboard-one-day.png"), full_page=True)
 
 
 def _screenshot(name: str) -> str:

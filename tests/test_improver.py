@@ -65,3 +65,21 @@ def test_nlac_on_the_seed_ideas_never_leaves_blanks(seed_examples):
         result = nlac.improve(idea, example["inputs"]["context"])
         assert idea.split()[0].lower() in result.improved_prompt.lower()
         assert not re.search(r"\[insert", result.improved_prompt, re.IGNORECASE)
+
+
+def test_llm_failure_detail_keeps_the_advice_within_200_characters():
+    from writer.improver import LLMFailure
+
+    failure = LLMFailure(
+        "unavailable",
+        "litellm.APIConnectionError: <ssl.SSLContext object at 0x7f00deadbeef> " * 20,
+        "nothing is listening at http://" + "very-long-host." * 20 + "example:11434",
+    )
+    detail = failure.detail
+    assert len(detail) <= 200 and detail.startswith("LLM unavailable: nothing is listening at")
+    assert detail.endswith(
+        "What to do: start the LLM or check LLM_PROVIDER, LLM_BASE_URL and "
+        "the API key, or use mode 'nlac'."
+    )
+    assert "0x" not in detail and "SSLContext" in failure.row_error  # the full text is kept
+    assert failure.detail_for("--nlac").endswith("or use --nlac.")

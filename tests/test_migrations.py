@@ -121,6 +121,8 @@ def test_fresh_database(tmp_path):
         "m005_views",
         "m006_row_key",
         "m007_feedback_and_evals",
+        "m008_user_agent",
+        "m009_task_and_subject",
     ]
     db = sqlite_utils.Database(tmp_path / "new.db")
     assert [c for c in db["prompt_history"].columns_dict if c != "id"] == COLUMNS

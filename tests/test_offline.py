@@ -365,3 +365,17 @@ def test_common_plans_get_deliverables_of_their_own_kind(idea, expected):
     result = nlac.improve(idea)
     assert expected in result.directive, result.directive
     assert "step by step or day by day" not in result.directive
+
+
+@pytest.mark.anyio
+async def test_rows_record_what_was_recognised(settings):
+    import sqlite_utils
+
+    async with running(create_app(settings, with_datasette=False)) as client:
+        r = await client.post(
+            "/api/v1/improve-prompt",
+            json={"idea": "Plan a 3-day trip to Rome with two kids", "mode": "nlac"},
+        )
+        assert r.status_code == 200, r.text
+    row = sqlite_utils.Database(settings.sqlite_db_path)["prompt_history"].get(r.json()["id"])
+    assert (row["task"], row["subject"]) == ("plan", "travel")

@@ -127,13 +127,25 @@ def require_write_token(request: Request) -> None:
         )
 
 
+# User agents of the Raycast extension: its own name, or node's fetch (undici), which sends
+# "node" and nothing else. curl, browsers and scripts send something longer.
+RAYCAST_AGENTS = re.compile(r"raycast|^node(/[\d.]+)?$|^undici$", re.IGNORECASE)
+
+
 def client_name(request: Request, default: str) -> str:
+    """X-Client when it is a valid name; else `raycast` for the extension's user agents
+    (see RAYCAST_AGENTS); else `default` (`api`)."""
     given = request.headers.get("x-client", "").strip().lower()
     if CLIENT_RE.match(given):
         return given
-    if "raycast" in request.headers.get("user-agent", "").lower():
+    if RAYCAST_AGENTS.search(request.headers.get("user-agent", "").strip()):
         return "raycast"
     return default
+
+
+def user_agent(request: Request) -> str | None:
+    """The User-Agent as sent, cut to 200 characters, stored beside `client`."""
+    return request.headers.get("user-agent", "").strip()[:200] or None
 
 
 async def improve_prompt(request: Request) -> JSONResponse:
@@ -154,6 +166,7 @@ async def improve_prompt(request: Request) -> JSONResponse:
         request_id=request.state.request_id,
         client=client_name(request, "api"),
         personal=state.personal,
+        user_agent=user_agent(request),
     )
     return JSONResponse(outcome.body, status_code=outcome.status_code)
 
@@ -169,8 +182,11 @@ async def write_history(request: Request) -> JSONResponse:
     if writer is None:
         raise HTTPException(409, "recording is off (SQLITE_ENABLED=false); nothing was stored")
     rows = [record.to_row() for record in records]
+    agent = user_agent(request)
     for row in rows:
         row["request_id"] = row["request_id"] or request.state.request_id
+        row["user_agent"] = row["user_agent"] or agent
+        row["client"] = row["client"] or client_name(request, "api")
     try:
         result = await writer.write(rows)
     except ROW_ERRORS as exc:
@@ -257,6 +273,11 @@ async def health(request: Request) -> JSONResponse:
         )
         database.update(status)
     programs = state.improver.programs
+    probe = state.improver.probe
+    # dspy/litellm imported, and (for the configured provider) the last probe found the model.
+    llm_ready = improver_ready() and (
+        probe is None or (probe.state.reachable is True and probe.state.model_present is not False)
+    )
     if programs is not None and improver_ready() and programs.stale():
         await asyncio.to_thread(programs.reload)  # so /health shows a new program at once
     return JSONResponse(
@@ -265,8 +286,11 @@ async def health(request: Request) -> JSONResponse:
             "provider": settings.llm_provider,
             "model": settings.model_name,
             "dspy_configured": settings.dspy_configured,
-            # True once dspy and litellm are imported (in the background after start).
-            "llm_ready": improver_ready(),
+            "llm_ready": llm_ready,
+            # dspy and litellm imported (in the background after start), LLM or not.
+            "dspy_loaded": improver_ready(),
+            # What the background probe of the provider's model list found (null: custom LM).
+            "llm": probe.state.as_dict() if probe is not None else None,
             "llm_fallback": settings.llm_fallback,
             # The backend legacy requests get now, and the compiled program behind few-shot.
             "backend": state.improver.backend,
@@ -277,6 +301,50 @@ async def health(request: Request) -> JSONResponse:
             "uptime_s": round(time.monotonic() - state.started, 1),
         }
     )
+
+
+ENDPOINTS = {
+    "improve": "POST /api/v1/improve-prompt",
+    "history": "POST /api/v1/history",
+    "feedback": "POST /api/v1/history/{id}/feedback",
+    "openapi": "GET /api/v1/openapi.json",
+    "health": "GET /health",
+    "browse": "GET /prompt_history/prompt_history",
+    "dashboard": "GET /-/dashboard",
+}
+
+
+def wants_json(scope: Scope) -> bool:
+    """True when the Accept header prefers JSON over HTML (the extension's getBackendInfo)."""
+    accept = next((v for k, v in scope["headers"] if k == b"accept"), b"").decode("latin-1")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def root_info() -> dict[str, Any]:
+    return {
+        "message": "prompt-improver: improves prompts and keeps their history",
+        "version": __version__,
+        "endpoints": ENDPOINTS,
+    }
+
+
+class JsonRoot:
+    """`GET /` with `Accept: application/json` gets a small JSON description (what the
+    earlier backend served); everything else goes on to Datasette."""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (
+            scope["type"] == "http"
+            and scope["path"] == "/"
+            and scope["method"] in ("GET", "HEAD")
+            and wants_json(scope)
+        ):
+            await JSONResponse(root_info())(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 async def openapi(request: Request) -> JSONResponse:

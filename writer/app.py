@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from writer import api, improver, nlac, programs
+from writer import api, improver, llm_probe, nlac, programs
 from writer.migrations import migrate
 from writer.offline.pool import PersonalPool, load_personal
 from writer.settings import Settings
@@ -123,6 +123,9 @@ def create_app(
         if with_datasette:
             datasette_app.ds = make_datasette(settings)
             await datasette_app.ds.invoke_startup()
+        probe = app.state.improver.probe
+        if probe is not None:
+            probe.start()  # at once, then every LLM_PROBE_INTERVAL_S and after a failure
         loop = asyncio.get_running_loop()
         # Import dspy/litellm now, off the event loop, so the first legacy request is not slow;
         # then load the compiled program, if there is one.
@@ -132,6 +135,8 @@ def create_app(
         try:
             yield
         finally:
+            if probe is not None:
+                await probe.stop()
             if sighup:
                 loop.remove_signal_handler(signal.SIGHUP)
             if app.state.writer is not None:
@@ -145,7 +150,7 @@ def create_app(
         Mount("/api", app=api.api_router),
     ]
     if with_datasette:
-        routes.append(Mount("/", app=datasette_app))
+        routes.append(Mount("/", app=api.JsonRoot(datasette_app)))
     middleware = [Middleware(api.RequestIdMiddleware)]
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     if origins:
@@ -166,7 +171,11 @@ def create_app(
     )
     app.state.settings = settings
     app.state.improver = improver.LegacyImprover(
-        settings, lm=lm, programs=programs.from_settings(settings)
+        settings,
+        lm=lm,
+        programs=programs.from_settings(settings),
+        # A custom LM (tests, the benchmark) has no provider to probe.
+        probe=llm_probe.LLMProbe(settings) if lm is None else None,
     )
     app.state.started = time.monotonic()
     app.state.writer = None

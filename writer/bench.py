@@ -132,7 +132,7 @@ def _wait_healthy(port: int, proc: subprocess.Popen, started: float, log: Path) 
             if r.status_code == 200:
                 ready = ready or time.perf_counter() - started
                 # Measure only once dspy is imported: its import holds the GIL for seconds.
-                if r.json().get("llm_ready", True):
+                if r.json().get("dspy_loaded", True):
                     return ready
         except httpx.HTTPError:
             pass

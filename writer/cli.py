@@ -110,12 +110,21 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
     from writer.storage import writer_for
 
     settings = _settings(db)
+    # The answer (or the error) says what happened; the server's log lines would repeat it.
+    logging.getLogger("prompt_improver").setLevel(logging.ERROR)
     try:
         request = ImproveRequest(idea=idea, context=context, mode=mode)
     except ValidationError as exc:
         raise click.UsageError(describe(exc)) from None
 
     async def run() -> tuple[int, dict]:
+        from writer.llm_probe import LLMProbe
+
+        probe = LLMProbe(settings)
+        if mode == "legacy":
+            # Milliseconds when nothing listens: then the fallback answers at once instead of
+            # paying for litellm's import and its connection retries.
+            await probe.check_now()
         writer = None
         if settings.sqlite_enabled:
             writer = writer_for(settings, maintenance=False)
@@ -124,7 +133,9 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
             outcome = await improve_and_record(
                 request,
                 settings=settings,
-                improver=LegacyImprover(settings, programs=programs.from_settings(settings)),
+                improver=LegacyImprover(
+                    settings, programs=programs.from_settings(settings), probe=probe
+                ),
                 writer=writer,
                 request_id=str(uuid.uuid4()),
                 client="cli",
@@ -136,7 +147,7 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
 
     status, body = asyncio.run(run())
     if status != 200:
-        raise click.ClickException(body["detail"])
+        raise click.ClickException(body["detail"].replace("mode 'nlac'", "--mode nlac"))
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
         return
@@ -318,6 +329,15 @@ def export(
     )
     for reason, n in report.skipped.most_common():
         click.echo(f"  skipped {n}: {reason}", err=True)
+    for reason, n in report.incomplete.most_common():
+        click.echo(f"  written with empty fields {n}: {reason}", err=True)
+    if report.selected == 0:
+        click.echo(
+            "Nothing matched the selection (--since/--until, --outcome, --mode, "
+            "--min-confidence): the file has no records. Check the filters, or see what the "
+            "history holds at /prompt_history/labelled_history.",
+            err=True,
+        )
 
 
 def _read_history(settings: Settings):
@@ -546,8 +566,14 @@ def eval_command(
             err=True,
         )
         logging.getLogger("dspy.evaluate.evaluate").setLevel(logging.WARNING)
+        # Off a terminal click would print the label once as a stray line under the one above.
         with click.progressbar(
-            length=len(examples), label="Evaluating", show_pos=True, show_eta=True, file=sys.stderr
+            length=len(examples),
+            label="Evaluating",
+            show_pos=True,
+            show_eta=True,
+            file=sys.stderr,
+            hidden=not sys.stderr.isatty(),
         ) as bar:
             evaluate.run(
                 examples,
@@ -591,7 +617,7 @@ def _preflight(candidate, example, loop=None) -> None:
             asyncio.run_coroutine_threadsafe(coroutine, loop).result()
     except LLMFailure as exc:
         raise click.ClickException(
-            f"{exc.detail} Without an LLM: `eval --nlac --metric structure`, "
+            f"{exc.detail_for('--nlac')} Without an LLM: `eval --nlac --metric structure`, "
             "`compile --optimizer labeled` or `--optimizer knn`."
         ) from None
 
@@ -871,6 +897,116 @@ def _row_count(path: Path) -> int:
     import sqlite_utils
 
     return sqlite_utils.Database(path)["prompt_history"].count
+
+
+@cli.group(name="service")
+def service_group() -> None:
+    """Start `serve` at login: a launchd agent (macOS) or a systemd user unit (Linux)."""
+
+
+def _unit(host: str, port: int, db: Path | None):
+    from writer import login_service
+
+    try:
+        return login_service.unit_for(sys.platform, host, port, _settings(db).sqlite_db_path)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+service_options = [
+    click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind"),
+    click.option("--port", default=8000, show_default=True, type=int, help="Port to bind"),
+    db_option,
+]
+
+
+def _service_options(command: Callable) -> Callable:
+    for option in reversed(service_options):
+        command = option(command)
+    return command
+
+
+@service_group.command(name="install")
+@_service_options
+@click.option("--dry-run", is_flag=True, help="Print the unit file; install nothing")
+def service_install(host: str, port: int, db: Path | None, dry_run: bool) -> None:
+    """Write the unit file, then load and start it (it also starts at every login)."""
+    from writer import login_service
+
+    if not _is_loopback(host) and _settings(db).write_api_token is None:
+        raise click.UsageError(f"refusing to serve {host} without WRITE_API_TOKEN (see serve)")
+    unit = _unit(host, port, db)
+    if dry_run:
+        click.echo(f"# {unit.path}")
+        click.echo(unit.text, nl=False)
+        return
+    unit.path.parent.mkdir(parents=True, exist_ok=True)
+    if unit.system == "launchd":
+        Path(unit.logs).parent.mkdir(parents=True, exist_ok=True)
+        login_service.run(unit.commands("uninstall"))  # a loaded older version is replaced
+    unit.path.write_text(unit.text, encoding="utf-8")
+    click.echo(f"Wrote {unit.path}")
+    problems = login_service.run(unit.commands("install"))
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    if problems:
+        raise click.ClickException(
+            "the unit file is written but could not be started; fix the above, then run "
+            "`prompt-improver service install` again"
+        )
+    click.echo(f"Started; it starts at every login. Logs: {unit.logs}")
+    click.echo(f"Check it with `prompt-improver service status` or http://{host}:{port}/health")
+
+
+@service_group.command(name="uninstall")
+def service_uninstall() -> None:
+    """Stop the service and remove its unit file (the database stays)."""
+    from writer import login_service
+
+    unit = _unit("127.0.0.1", 8000, None)
+    if not unit.path.exists():
+        click.echo(f"Not installed ({unit.path} does not exist).")
+        return
+    for problem in login_service.run(unit.commands("uninstall")):
+        click.echo(f"  {problem}", err=True)
+    unit.path.unlink()
+    if unit.system == "systemd":
+        login_service.run([["systemctl", "--user", "daemon-reload"]])
+    click.echo(f"Removed {unit.path}; it no longer starts at login.")
+
+
+@service_group.command(name="status")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port it serves on")
+def service_status(port: int) -> None:
+    """Is it installed, running, and answering /health?"""
+    from writer import login_service
+
+    unit = _unit("127.0.0.1", port, None)
+    installed = unit.path.exists()
+    click.echo(f"Unit:     {unit.path} ({'installed' if installed else 'not installed'})")
+    if installed:
+        click.echo(f"{unit.system + ':':<9} {login_service.manager_state(unit)}")
+    url = f"http://127.0.0.1:{port}"
+    health = login_service.health(url)
+    if health is None:
+        click.echo(f"Serving:  nothing answers at {url}/health")
+    else:
+        llm = health.get("llm") or {}
+        llm_words = (
+            "ready"
+            if health.get("llm_ready")
+            else f"not ready ({llm.get('last_error') or 'starting'})"
+        )
+        database = health.get("database") or {}
+        click.echo(
+            f"Serving:  {url} {health.get('status')}, version {health.get('version')}, "
+            f"up {health.get('uptime_s')} s"
+        )
+        click.echo(f"LLM:      {health.get('provider')}/{health.get('model')} {llm_words}")
+        click.echo(f"Database: {database.get('path')} ({database.get('rows')} rows)")
+    click.echo(f"Logs:     {unit.logs}")
+    if not installed:
+        click.echo("Install:  prompt-improver service install")
 
 
 def main() -> None:  # pragma: no cover - python -m writer.cli

@@ -88,14 +88,16 @@ RAW_FRAMEWORKS = {
     "decomposition": ["Decomposition", "Step-by-step decomposition"],
     "role-playing": ["Role-Playing", "Persona"],
 }
+# As the service writes them: the short text the client saw, then the provider's own words.
 ERRORS = {
-    "timeout": "LLM timeout: no answer in time. What to do: raise LLM_TIMEOUT_S, use a faster "
-    "model, or use mode 'nlac'.",
-    "unavailable": "LLM unavailable: litellm.APIConnectionError: Cannot connect to host "
-    "localhost:11434. What to do: check that the LLM server is running and LLM_PROVIDER, "
-    "LLM_BASE_URL and the API key are right, or use mode 'nlac'.",
-    "unusable": "LLM unusable: Adapter ChatAdapter failed to parse the LM response. What to "
-    "do: try again, or use a model that follows instructions better, or mode 'nlac'.",
+    "timeout": "LLM timeout: no answer within 85 s. What to do: use a faster model or raise "
+    "IMPROVE_DEADLINE_S, or use mode 'nlac'. Provider said: litellm.Timeout: Connection timed out",
+    "unavailable": "LLM unavailable: nothing is listening at http://localhost:11434. What to "
+    "do: start the LLM or check LLM_PROVIDER, LLM_BASE_URL and the API key, or use mode "
+    "'nlac'. Provider said: litellm.APIConnectionError: Cannot connect to host localhost:11434",
+    "unusable": "LLM unusable: the LLM's answer could not be read as a prompt. What to do: try "
+    "again or use a model that follows instructions better, or mode 'nlac'. Provider said: "
+    "Adapter ChatAdapter failed to parse the LM response.",
 }
 
 

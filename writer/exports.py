@@ -86,6 +86,8 @@ class ExportReport:
     selected: int = 0
     written: int = 0
     skipped: Counter = field(default_factory=Counter)
+    # Written, with some fields empty (an edited text without sections), by reason.
+    incomplete: Counter = field(default_factory=Counter)
 
 
 def count(conn: sqlite3.Connection, selection: Selection) -> int:
@@ -101,42 +103,50 @@ def rows(conn: sqlite3.Connection, selection: Selection) -> Iterator[dict[str, A
         yield dict(zip(names, values, strict=True))
 
 
-def outputs(row: dict[str, Any]) -> dict[str, Any]:
-    """The label's fields. An edited prompt's sections come from the text the person kept."""
+def outputs(row: dict[str, Any], report: ExportReport | None = None) -> dict[str, Any]:
+    """The label's fields. An edited prompt's fields come from the text the person kept, and
+    from nothing else: the replaced prompt's role or directive would contradict the label.
+    Sections the kept text lacks stay empty and are counted in `report.incomplete`."""
+    if row["outcome"] == "edited":
+        kept = sections.parse(row["improved_prompt"])
+        missing = [name for name in sections.SECTIONS if name not in kept]
+        if missing and report is not None:
+            report.incomplete[f"edited text without {', '.join(missing)}"] += 1
+        return {
+            "improved_prompt": row["improved_prompt"],
+            "role": kept.get("role", ""),
+            "directive": kept.get("directive", ""),
+            "framework": kept.get("framework", ""),
+            "guardrails": sections.numbered(sections.guardrail_lines(kept.get("guardrails"))),
+        }
     try:
         generated = json.loads(row["guardrails"]) if row["guardrails"] else []
     except ValueError:
         generated = sections.guardrail_lines(row["guardrails"])
-    values = {
+    return {
         "improved_prompt": row["improved_prompt"],
         "role": row["role"] or "",
         "directive": row["directive"] or "",
         "framework": row["framework"] or "",
         "guardrails": sections.numbered(sections.guardrail_lines(generated)),
     }
-    if row["outcome"] == "edited":
-        kept = sections.parse(row["improved_prompt"])
-        for name in ("role", "directive"):
-            values[name] = kept.get(name, values[name])
-        if "framework" in kept:
-            values["framework"] = kept["framework"]
-        if "guardrails" in kept:
-            values["guardrails"] = sections.numbered(sections.guardrail_lines(kept["guardrails"]))
-    return values
 
 
-def raw_record(row: dict[str, Any]) -> dict[str, Any]:
+def raw_record(row: dict[str, Any], report: ExportReport | None = None) -> dict[str, Any]:
     """A history row in the seed shape, as it stands (not normalised)."""
     return {
         "inputs": {"original_idea": row["original_idea"], "context": row["context"] or ""},
-        "outputs": outputs(row),
+        "outputs": outputs(row, report),
     }
 
 
 def _record(row: dict[str, Any], report: ExportReport) -> dict[str, Any] | None:
     """The seed-shape record, normalised like a trainset, or None (counted) if unusable."""
+    found = ExportReport()  # counted as incomplete only if the record is written
     try:
-        return trainset.normalise(raw_record(row), Counter()).record()
+        record = trainset.normalise(raw_record(row, found), Counter()).record()
+        report.incomplete.update(found.incomplete)
+        return record
     except ValueError as exc:
         report.skipped[str(exc)] += 1
         return None
@@ -169,13 +179,13 @@ def write(
     for row in rows(conn, selection):
         progress(1)
         if fmt == "csv":
-            writer.writerow(row | outputs(row))
+            writer.writerow(row | outputs(row, report))
             report.written += 1
             continue
         if fmt == "jsonl":
             line = _meta(row) | {
                 "inputs": {"original_idea": row["original_idea"], "context": row["context"]},
-                "outputs": outputs(row),
+                "outputs": outputs(row, report),
             }
             out.write(json.dumps(line, ensure_ascii=False) + "\n")
             report.written += 1

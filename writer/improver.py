@@ -22,6 +22,7 @@ from writer.text import fold
 if TYPE_CHECKING:
     import dspy
 
+    from writer.llm_probe import LLMProbe
     from writer.offline.pool import PersonalPool
     from writer.programs import CompiledProgram, ProgramFile
 
@@ -74,28 +75,58 @@ class Improvement:
 
 
 class LLMFailure(Exception):
-    """The LLM could not give a usable answer. `kind` picks the HTTP status."""
+    """The LLM could not give a usable answer. `kind` picks the HTTP status.
+
+    `detail` is for people (the API answer, the CLI, the extension shows its first 200
+    characters): the cause in plain words, then what to do. `message` is the provider's own
+    text, kept for the log and the row's `error` column."""
 
     STATUS = {"unavailable": 503, "timeout": 504, "unusable": 502}
-    ADVICE = {
-        "unavailable": "check that the LLM server is running and LLM_PROVIDER, LLM_BASE_URL "
-        "and the API key are right, or use mode 'nlac'",
-        "timeout": "raise LLM_TIMEOUT_S, use a faster model, or use mode 'nlac'",
-        "unusable": "try again, or use a model that follows instructions better, or mode 'nlac'",
+    CAUSE = {
+        "unavailable": "the LLM could not be reached",
+        "timeout": "the LLM did not answer in time",
+        "unusable": "the LLM's answer could not be read as a prompt",
     }
+    ADVICE = {
+        "unavailable": "start the LLM or check LLM_PROVIDER, LLM_BASE_URL and the API key, "
+        "or use mode 'nlac'",
+        "timeout": "use a faster model or raise IMPROVE_DEADLINE_S, or use mode 'nlac'",
+        "unusable": "try again or use a model that follows instructions better, or mode 'nlac'",
+    }
+    LIMIT = 200
 
-    def __init__(self, kind: str, message: str):
+    def __init__(
+        self, kind: str, message: str, cause: str | None = None, advice: str | None = None
+    ):
         super().__init__(message)
         self.kind = kind
         self.message = message
+        self.cause = cause or self.CAUSE[kind]
+        self.advice = advice or self.ADVICE[kind]
 
     @property
     def status_code(self) -> int:
         return self.STATUS[self.kind]
 
+    def detail_for(self, offline: str = "mode 'nlac'") -> str:
+        """The short text; `offline` names the way to answer without an LLM (CLI: a flag)."""
+        advice = " What to do: " + self.advice.replace("mode 'nlac'", offline) + "."
+        head = f"LLM {self.kind}: {self.cause}."
+        room = self.LIMIT - len(advice)
+        if len(head) > room:  # shorten the cause, never the advice
+            head = head[: room - 4].rstrip() + "...."
+        return head + advice
+
     @property
     def detail(self) -> str:
-        return f"LLM {self.kind}: {self.message}. What to do: {self.ADVICE[self.kind]}."
+        return self.detail_for()
+
+    @property
+    def row_error(self) -> str:
+        """What the history row keeps: the short text, then the provider's own words."""
+        if self.message and self.message not in self.cause:
+            return f"{self.detail} Provider said: {self.message}"
+        return self.detail
 
 
 def improve_offline(
@@ -172,7 +203,7 @@ def build_lm(settings: Settings) -> dspy.LM:
         engine="litellm",
         api_base=settings.api_base(),
         api_key=settings.api_key(),
-        timeout=settings.llm_timeout_s,
+        timeout=settings.llm_call_timeout_s,
         num_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature,
         max_tokens=settings.llm_max_tokens,
@@ -181,15 +212,54 @@ def build_lm(settings: Settings) -> dspy.LM:
     )
 
 
-def _classify(exc: BaseException) -> LLMFailure:
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(seen) < 20:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _classify(exc: BaseException, settings: Settings, where: str | None) -> LLMFailure:
+    """The failure in plain words: litellm's text has object reprs and buries the cause."""
     from dspy.utils import exceptions as e
 
-    message = " ".join(str(exc).split())[:500] or type(exc).__name__
+    message = " ".join(str(exc).split())[:2000] or type(exc).__name__
+    budget = f"{settings.llm_call_timeout_s:g}"
     if isinstance(exc, TimeoutError | e.LMTimeoutError):
-        return LLMFailure("timeout", message or "no answer in time")
+        return LLMFailure("timeout", message, f"no answer within {budget} s")
     if isinstance(exc, e.AdapterParseError | e.LMUnexpectedError | ValueError | TypeError):
         return LLMFailure("unusable", message)
-    return LLMFailure("unavailable", message)
+    names = {type(x).__name__ for x in _chain(exc)}
+    model = settings.model_name
+    if _nothing_listening(exc):
+        return LLMFailure("unavailable", message, f"nothing is listening at {where}")
+    if "RateLimitError" in names:
+        return LLMFailure(
+            "unavailable",
+            message,
+            "the provider is rate-limiting requests",
+            "wait a minute, or use mode 'nlac'",
+        )
+    if "AuthenticationError" in names or "PermissionDeniedError" in names:
+        return LLMFailure(
+            "unavailable",
+            message,
+            "the provider refused the API key",
+            "check LLM_API_KEY or the provider's key variable, or use mode 'nlac'",
+        )
+    if "NotFoundError" in names:
+        pull = f"run `ollama pull {model}`" if settings.llm_provider == "ollama" else ""
+        return LLMFailure(
+            "unavailable",
+            message,
+            f"model {model} was not found",
+            f"{pull or 'check LLM_MODEL'}, or use mode 'nlac'",
+        )
+    if "Timeout" in " ".join(names):
+        return LLMFailure("timeout", message, f"no answer within {budget} s")
+    return LLMFailure("unavailable", message, "the provider answered with an error")
 
 
 def _nothing_listening(exc: BaseException) -> bool:
@@ -225,8 +295,16 @@ class LegacyImprover:
     call and rows say `few-shot` and the program's hash; a changed file is picked up on the
     next request."""
 
-    def __init__(self, settings: Settings, lm: Any = None, programs: ProgramFile | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        lm: Any = None,
+        programs: ProgramFile | None = None,
+        probe: LLMProbe | None = None,
+    ):
         self.settings = settings
+        # Background readiness of the provider (serve and the CLI); None with a custom LM.
+        self.probe = probe
         self._lm = lm
         self._program: Any = None
         self._custom_lm = lm is not None
@@ -265,34 +343,65 @@ class LegacyImprover:
             await asyncio.to_thread(self.programs.reload)
         return self.programs.current
 
-    async def improve(self, idea: str, context: str) -> Improvement:
-        if not _warm.is_set():
-            await asyncio.to_thread(warm_up)
-        import dspy
+    def _known_down(self) -> LLMFailure | None:
+        """The probe says the LLM cannot answer: fail at once (the fallback is then instant)."""
+        state = self.probe.state if self.probe is not None else None
+        if state is None or not state.down:
+            return None
+        reason = state.last_error or "the last check failed"
+        since = f" (down since {state.since}; /health has the latest check)" if state.since else ""
+        advice = None
+        if state.reachable and self.settings.llm_provider == "ollama":
+            advice = f"run `ollama pull {self.settings.model_name}`, or use mode 'nlac'"
+        # The short detail names the cause; the row keeps when it started.
+        return LLMFailure("unavailable", reason + since, reason, advice)
 
-        self._ensure()
-        compiled = await self._compiled()
+    async def improve(self, idea: str, context: str) -> Improvement:
+        if self.probe is not None:
+            await self.probe.first_check()
+        known = self._known_down()
+        if known is not None:
+            raise known
         wait = self._down_until - time.monotonic()
         if wait > 0:
             raise LLMFailure(
-                "unavailable", f"{self._down_reason} (not retried for another {wait:.0f} s)"
+                "unavailable",
+                f"{self._down_reason} (not retried for another {wait:.0f} s)",
+                f"{self._down_reason} (not retried for another {wait:.0f} s)",
             )
         try:
-            async with asyncio.timeout(self.settings.llm_timeout_s):
-                with dspy.context(lm=self._lm, track_usage=True):
-                    if compiled is None:
-                        prediction = await self._program.acall(original_idea=idea, context=context)
-                    else:
-                        prediction = await compiled.module.acall(
-                            original_idea=idea,
-                            context=context,
-                            demos=compiled.demos_for(idea, context),
-                        )
+            # One budget for the import, the calls and litellm's retries: the rest of
+            # IMPROVE_DEADLINE_S is kept for the offline fallback.
+            async with asyncio.timeout(self.settings.llm_budget_s):
+                if not _warm.is_set():
+                    await asyncio.to_thread(warm_up)
+                import dspy
+
+                self._ensure()
+                compiled = await self._compiled()
+                async with asyncio.timeout(self.settings.llm_call_timeout_s):
+                    with dspy.context(lm=self._lm, track_usage=True):
+                        if compiled is None:
+                            prediction = await self._program.acall(
+                                original_idea=idea, context=context
+                            )
+                        else:
+                            prediction = await compiled.module.acall(
+                                original_idea=idea,
+                                context=context,
+                                demos=compiled.demos_for(idea, context),
+                            )
         except (Exception, TimeoutError) as exc:
-            failure = _classify(exc)
-            if _nothing_listening(exc) and self.settings.llm_retry_after_s:
-                self._down_until = time.monotonic() + self.settings.llm_retry_after_s
-                self._down_reason = failure.message
+            where = self.settings.api_base() or f"the {self.settings.llm_provider} API"
+            failure = _classify(exc, self.settings, where)
+            if _nothing_listening(exc):
+                if self.probe is not None:
+                    self.probe.mark_down(failure.cause)
+                elif self.settings.llm_retry_after_s:
+                    self._down_until = time.monotonic() + self.settings.llm_retry_after_s
+                    self._down_reason = failure.cause
+            elif self.probe is not None:
+                self.probe.kick()  # something is wrong: look again soon
             raise failure from exc
         self._down_until = 0.0
         return self._to_improvement(prediction, compiled)

@@ -76,6 +76,9 @@ COLUMNS = [
     "cost_usd",
     "row_key",
     "program_hash",
+    "user_agent",
+    "task",
+    "subject",
 ]
 
 migrations = Migrations("prompt_improver")
@@ -240,6 +243,24 @@ def m007_feedback_and_evals(db: sqlite_utils.Database) -> None:
     db.table("eval_results").create_index(["run_id", "example"], if_not_exists=True)
     for name, sql in FEEDBACK_VIEWS.items():
         db.create_view(name, sql, replace=True)
+
+
+@migrations()
+def m008_user_agent(db: sqlite_utils.Database) -> None:
+    # The caller's User-Agent as sent (cut to 200 characters): `client` is our reading of it
+    # (the Raycast extension sends no X-Client and "node"), this is the evidence.
+    db.table(TABLE).add_column("user_agent", str)
+
+
+@migrations()
+def m009_task_and_subject(db: sqlite_utils.Database) -> None:
+    # What the offline improver recognised (writer/offline/taxonomy.py), so the history can be
+    # faceted by kind of task and subject; NULL for answers from an LLM.
+    table = db.table(TABLE)
+    table.add_column("task", str)
+    table.add_column("subject", str)
+    table.create_index(["task"], if_not_exists=True)
+    table.create_index(["subject"], if_not_exists=True)
 
 
 # Several per history row are allowed; the latest (highest id) is the one that counts.

@@ -70,7 +70,7 @@ class HistoryRecord(BaseModel):
     context: str = Field("", max_length=5000)
     created_at: datetime | None = None
     request_id: str | None = Field(None, pattern=REQUEST_ID_RE.pattern)
-    client: Short = "api"
+    client: Short | None = None  # None: from X-Client and the user agent, else "api"
     mode: Short | None = None
     backend: Short | None = None
     status: Literal["ok", "error"] = "ok"
@@ -89,6 +89,7 @@ class HistoryRecord(BaseModel):
     prompt_tokens: int | None = Field(None, ge=0)
     completion_tokens: int | None = Field(None, ge=0)
     cost_usd: float | None = Field(None, ge=0)
+    user_agent: Short | None = None
 
     _clean = field_validator("*")(clean_text)
 

@@ -48,12 +48,14 @@ async def improve_and_record(
     request_id: str,
     client: str,
     personal: PersonalPool | None = None,
+    user_agent: str | None = None,
 ) -> Outcome:
     started = time.perf_counter()
     row: dict[str, Any] = {
         "created_at": utc_now(),
         "request_id": request_id,
         "client": client,
+        "user_agent": user_agent,
         "mode": request.mode,
         "status": "ok",
         "original_idea": request.idea,
@@ -70,6 +72,7 @@ async def improve_and_record(
         try:
             improvement = await improver.improve(request.idea, request.context)
         except LLMFailure as exc:
+            # The provider's full text goes to the log and the row; the answer gets the short one.
             log.warning("LLM %s for request %s: %s", exc.kind, request_id, exc.message)
             if settings.llm_fallback == "nlac":
                 improvement = improve_offline(
@@ -77,7 +80,7 @@ async def improve_and_record(
                 )
                 flags["llm_unavailable"] = True
                 # Kept on the ok row so fallbacks can be counted and charted.
-                row["error"] = f"fallback to nlac after {exc.detail}"
+                row["error"] = f"fallback to nlac after {exc.row_error}"
             else:
                 failure = exc
     row["latency_ms"] = round((time.perf_counter() - started) * 1000, 2)
@@ -85,7 +88,7 @@ async def improve_and_record(
     if failure is not None:
         row.update(
             status="error",
-            error=failure.detail,
+            error=failure.row_error,
             backend=improver.backend,
             provider=improver.provider,
             model=improver.model,

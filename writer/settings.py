@@ -44,6 +44,13 @@ class Settings(BaseSettings):
     gemini_api_key: SecretStr | None = None
     deepseek_api_key: SecretStr | None = None
     llm_timeout_s: float = Field(120.0, gt=0)
+    # One deadline for a whole improvement (LLM calls, retries and the offline fallback),
+    # under the Raycast extension's own 120 s timeout so the fallback still reaches it.
+    improve_deadline_s: float = Field(90.0, gt=0)
+    # How often the background probe asks the provider for its model list (a failed call
+    # also triggers one); a down LLM is probed more often, every LLM_PROBE_DOWN_INTERVAL_S.
+    llm_probe_interval_s: float = Field(60.0, gt=0)
+    llm_probe_down_interval_s: float = Field(10.0, gt=0)
     # A refused connection is retried too, with backoff: keep this small for a hotkey.
     llm_max_retries: int = Field(1, ge=0, le=10)
     # After "nothing is listening", answer without the LLM for this long (0: always try).
@@ -128,6 +135,18 @@ class Settings(BaseSettings):
         if self.llm_provider == "ollama" or self.llm_base_url != default:
             return self.llm_base_url
         return None
+
+    @property
+    def llm_budget_s(self) -> float:
+        """What the legacy path (dspy's import on a cold start, the LLM calls, retries) may
+        use of IMPROVE_DEADLINE_S: the rest, up to 5 s, is kept for the fallback and the write."""
+        deadline = self.improve_deadline_s
+        return deadline - min(5.0, deadline * 0.2)
+
+    @property
+    def llm_call_timeout_s(self) -> float:
+        """The LLM's own time: LLM_TIMEOUT_S, within the budget."""
+        return min(self.llm_timeout_s, self.llm_budget_s)
 
     @property
     def dspy_configured(self) -> bool:
