@@ -105,6 +105,7 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
     """Improve IDEA once and record it in the history (client "cli")."""
     from writer import programs
     from writer.improver import LegacyImprover
+    from writer.offline.pool import load_personal
     from writer.records import ImproveRequest, describe
     from writer.service import improve_and_record
     from writer.storage import writer_for
@@ -139,6 +140,8 @@ def improve(idea: str, context: str, mode: str, db: Path | None, as_json: bool) 
                 writer=writer,
                 request_id=str(uuid.uuid4()),
                 client="cli",
+                # The offline improver reuses the person's accepted prompts here too.
+                personal=load_personal(settings.sqlite_db_path) if writer else None,
             )
         finally:
             if writer is not None:
