@@ -72,18 +72,21 @@ TASK_CUES: dict[str, dict[float, str]] = {
         highlights digest""",
     },
     "analyze": {
-        3: """where_am_i fell_off_a_cliff what_happened what's_going_on_with por_que_mi_masa
-        why_does_my cuales_son_los_problemas which_problems is_this_phishing is_this_email
-        is_this_legit es_phishing es_estafa fell_off what's_causing whats_causing que_lo_causa
-        dig_into significant significativos patterns_do_you_see que_nos_dicen what_do_these
+        3: """why_does_my why_is_my why_do_my why_are_my why_does_our why_is_our why_do_our
+        why_do_i_keep por_que_mi por_que_mis por_que_se_me por_que_nuestro por_que_nuestra xq_mi
+        pq_mi que_le_pasa_a_mi what's_wrong_with_my que_esta_fallando where_am_i
+        fell_off_a_cliff what_happened what's_going_on_with por_que_mi_masa
+        cuales_son_los_problemas which_problems is_this_phishing is_this_email is_this_legit
+        es_phishing es_estafa fell_off what's_causing whats_causing que_lo_causa dig_into
+        significant significativos patterns_do_you_see que_nos_dicen what_do_these
         quiebre_de_stock por_que_tenemos whats_going_on what's_going_on que_esta_pasando
         q_esta_pasando gana_menos xq_sera por_que_sera complaining se_quejan turning_yellow
         se_pone_amarill keep_happening keeps_happening sigue_pasando threat_model
         what_could_be_causing que_paso que_puede_estar dropped bajaron cayeron fell$ why_is
-        por_que_mi analy analiz diagnos evaluate evalua evaluar assess asses audit$ auditar
-        audita why_did por_que_bajo por_que_subio root_cause causa_raiz breakdown desglosa
-        desglose interpret interpreta insights hallazgos investigate_why figure_out_why trend
-        tendencia swot foda dafo kpi$ kpis metricas""",
+        analy analiz diagnos evaluate evalua evaluar assess asses audit$ auditar audita why_did
+        por_que_bajo por_que_subio root_cause causa_raiz breakdown desglosa desglose interpret
+        interpreta insights hallazgos investigate_why figure_out_why trend tendencia swot foda
+        dafo kpi$ kpis metricas""",
         2: """down_20 down$ bajaron bajado""",
         1: """why$ causa cause risks riesgos""",
     },
@@ -533,13 +536,14 @@ SUBJECT_CUES: dict[str, dict[float, str]] = {
         3: """mi_jefa my_boss trello asana email_thread hilo_de_correo offsite teammate
         companero_de_equipo always_late siempre_llega_tarde demasiadas_reuniones
         too_many_meetings bossy trabajar_desde_casa work_from_home teletrabajo meeting meetings
-        reunion reuniones boss jefe jefa manager$ coworker colleague companero companera colega
-        team$ equipo$ my_team mi_equipo office oficina workplace trabajo_en_equipo standup one-
-        on-one 1:1 agenda_de_la_reunion meeting_notes notas_de_la_reunion slack$ stakeholder
-        stakeholders direct_report feedback_to retroalimentacion delegate delegar management
-        liderazgo leadership status_update informe_semanal weekly_report declining
-        rechazar_la_invitacion out_of_office fuera_de_la_oficina""",
+        reunion reuniones coworker colleague companero companera colega workplace
+        trabajo_en_equipo standup one- on-one 1:1 agenda_de_la_reunion meeting_notes
+        notas_de_la_reunion slack$ stakeholder stakeholders direct_report feedback_to
+        retroalimentacion delegate delegar management liderazgo leadership status_update
+        informe_semanal weekly_report declining rechazar_la_invitacion out_of_office
+        fuera_de_la_oficina""",
         2: """hilo$ thread$ correo$""",
+        1.5: """team$ equipo$ office oficina my_team mi_equipo manager$ boss jefe jefa""",
     },
     "customer_support": {
         3: """reclamos escalamiento_de_reclamos non-tech_customer refund_requests tickets_del_mes
@@ -594,15 +598,16 @@ SUBJECT_CUES: dict[str, dict[float, str]] = {
         morning_routine rutina_de_manana sleep_hygiene therapy terapia""",
     },
     "business": {
-        3: """socio partner_and_i 50/50 woocommerce shopify online_store tienda_online franquicia
+        3: """partner_and_i 50/50 woocommerce shopify online_store tienda_online franquicia
         marca_propia local_de_cafe negocio_de montar_un_negocio pitch_deck etsy_shop coffee_cart
-        food_truck peluqueria peluqueria_canina barberia floristeria online_shop clinic clinica
-        shop$ autonomos llc$ series_a business_plan plan_de_negocio plan_de_negocios startup
-        emprend entrepreneur small_business pequeno_negocio negocio$ business$ empresa company
-        strategy estrategia competitor competidor competidores competencia market mercado
-        business_model modelo_de_negocio lean_canvas investors inversores franchise side_hustle
-        freelance autonomo autonoma bakery panaderia cafeteria tienda store$ ecommerce
-        e-commerce etsy""",
+        food_truck peluqueria peluqueria_canina barberia floristeria online_shop autonomos llc$
+        series_a business_plan plan_de_negocio plan_de_negocios startup emprend entrepreneur
+        small_business pequeno_negocio strategy estrategia competitor competidor competidores
+        competencia business_model modelo_de_negocio lean_canvas investors inversores franchise
+        side_hustle freelance autonomo autonoma bakery panaderia cafeteria ecommerce e-commerce
+        etsy""",
+        1.5: """shop$ negocio$ business$ empresa company tienda store$ market mercado clinic clinica
+        socio""",
     },
     "hobbies": {
         3: """steam_deck switch_oled crochet crocheting amigurumi yarn lana_para d&d dungeons level_3
