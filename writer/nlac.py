@@ -32,7 +32,7 @@ MIN_VOTE_SIMILARITY = 0.2
 # The learned model's probabilities count like this many cue points (a sure answer: one strong
 # cue word and a half).
 LEARNED_WEIGHT = {"task": 3.0, "subject": 3.0}
-MIN_PROBABILITY = 0.0
+MIN_PROBABILITY = 0.5
 # The nearest labelled ideas vote with this weight times their similarity.
 NEIGHBOUR_WEIGHT = 2.0
 
