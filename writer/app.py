@@ -20,7 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from writer import api, improver, programs
+from writer import api, improver, programs, security
 from writer.migrations import migrate
 from writer.settings import Settings
 from writer.storage import writer_for
@@ -143,7 +143,10 @@ def create_app(
     ]
     if with_datasette:
         routes.append(Mount("/", app=datasette_app))
-    middleware = [Middleware(api.RequestIdMiddleware)]
+    middleware = [
+        Middleware(api.RequestIdMiddleware),
+        Middleware(security.GuardMiddleware, settings=settings),
+    ]
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     if origins:
         middleware.append(
