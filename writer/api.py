@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from writer import __version__
+from writer import __version__, limits
 from writer import feedback as feedback_store
 from writer.improver import is_warm as improver_ready
 from writer.records import REQUEST_ID_RE, HistoryRecord, ImproveRequest, describe, parse_records
@@ -78,6 +79,22 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> float:
+    # Python's json accepts NaN and Infinity; JSON does not, and SQLite would store NULL.
+    raise _NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotFinite(text[:40])  # 1e400: out of range, not a silent NULL after a 201
+    return value
+
+
 async def read_json(request: Request, limit: int | None = None) -> Any:
     """The body as JSON: size-limited, time-limited, strict UTF-8, no duplicate keys."""
     settings = request.app.state.settings
@@ -101,13 +118,20 @@ async def read_json(request: Request, limit: int | None = None) -> Any:
     if not raw.strip():
         raise HTTPException(400, "body: empty; send a JSON object")
     try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+        return json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
     except UnicodeDecodeError:
         raise HTTPException(400, "body: not valid UTF-8; send UTF-8 encoded JSON") from None
     except RecursionError:
         raise HTTPException(400, "body: JSON nested too deeply") from None
     except _DuplicateKey as exc:
         raise HTTPException(400, f"body: duplicate key {exc}; send each field once") from None
+    except _NotFinite as exc:
+        raise HTTPException(400, f"body: {exc} is not a finite number; send a number") from None
     except ValueError as exc:
         raise HTTPException(400, f"body: malformed JSON ({exc}); send a JSON object") from None
 
@@ -167,6 +191,7 @@ async def write_history(request: Request) -> JSONResponse:
     writer = request.app.state.writer
     if writer is None:
         raise HTTPException(409, "recording is off (SQLITE_ENABLED=false); nothing was stored")
+    refuse_expired(records, request.app.state.settings.sqlite_retention_days)
     rows = [record.to_row() for record in records]
     for row in rows:
         row["request_id"] = row["request_id"] or request.state.request_id
@@ -174,6 +199,8 @@ async def write_history(request: Request) -> JSONResponse:
         result = await writer.write(rows)
     except ROW_ERRORS as exc:
         raise HTTPException(400, f"records: the database refused them ({exc})") from None
+    except limits.DatabaseFull as exc:
+        raise HTTPException(507, str(exc)) from None
     except Exception as exc:
         log.error("history write failed: %s", exc)
         raise HTTPException(
@@ -197,10 +224,28 @@ async def write_history(request: Request) -> JSONResponse:
     return JSONResponse({"ids": result.ids, "count": len(result.ids)}, status_code=201)
 
 
+def refuse_expired(records: list[HistoryRecord], days: int) -> None:
+    """A row older than the retention window would be deleted by the next pass: refuse it
+    rather than acknowledge an id that silently disappears."""
+    if not days:
+        return
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    for i, record in enumerate(records):
+        if record.created_at is not None and record.created_at < cutoff:
+            where = "created_at" if len(records) == 1 else f"records[{i}].created_at"
+            raise HTTPException(
+                400,
+                f"{where}: older than the retention window (SQLITE_RETENTION_DAYS={days}); "
+                "it would be deleted at the next pass. Send a newer date, or raise or turn off "
+                "(0) SQLITE_RETENTION_DAYS",
+            )
+
+
 async def write_feedback(request: Request) -> JSONResponse:
     require_write_token(request)
     raw_id = request.path_params["id"]
-    if not raw_id.isdigit() or int(raw_id) < 1 or len(raw_id) > 18:
+    # ASCII digits only: str.isdigit() takes '²' (int() then fails) and '٣' (read as 3).
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18 or int(raw_id) < 1:
         raise HTTPException(400, f"id: {raw_id!r} is not a history row id (a positive integer)")
     body = await read_json(request)
     if not isinstance(body, dict):
@@ -225,6 +270,8 @@ async def write_feedback(request: Request) -> JSONResponse:
         raise HTTPException(404, str(exc)) from None
     except feedback_store.NothingToRate as exc:
         raise HTTPException(409, str(exc)) from None
+    except limits.DatabaseFull as exc:
+        raise HTTPException(507, str(exc)) from None
     except Exception as exc:
         log.error("feedback write failed: %s", exc)
         raise HTTPException(

@@ -55,8 +55,9 @@ def inline_script_hashes() -> list[str]:
             scripts += re.findall(r"<script>(.*?)</script>", path.read_text("utf-8"), re.S)
     rendered: list[str] = []
     for script in scripts:
-        if "{{ datasette_allow_facet }}" in script:
-            rendered += [script.replace("{{ datasette_allow_facet }}", v) for v in ("true", "false")]
+        flag = "{{ datasette_allow_facet }}"
+        if flag in script:
+            rendered += [script.replace(flag, value) for value in ("true", "false")]
         elif "{{" not in script and "{%" not in script:
             rendered.append(script)
     return [
