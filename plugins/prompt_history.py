@@ -119,6 +119,8 @@ def register_routes():
 
 
 async def dashboard(datasette, request):
+    # Same rule as every other page (plugins/guard.py decides off loopback).
+    await datasette.ensure_permissions(request.actor, ["view-instance"])
     config = datasette.plugin_config("prompt-history") or {}
     charts = [dict(chart) for chart in config.get("dashboard", [])]
     days = request.args.get("days", "30")

@@ -138,12 +138,9 @@ async def read_json(request: Request, limit: int | None = None) -> Any:
 
 def require_write_token(request: Request) -> None:
     """With WRITE_API_TOKEN set, write endpoints need `Authorization: Bearer <token>`."""
-    token = request.app.state.settings.write_api_token
-    if token is None:
+    if request.app.state.settings.write_api_token is None:
         return
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    expected = token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+    if not has_token(request):
         raise HTTPException(
             401,
             "authorization: this endpoint needs 'Authorization: Bearer <WRITE_API_TOKEN>'",
@@ -284,9 +281,45 @@ async def write_feedback(request: Request) -> JSONResponse:
     )
 
 
+async def sign_in_link(request: Request) -> JSONResponse:
+    """A one-time link that signs a browser in to read the history (owner only)."""
+    from writer.app import sign_in_url
+
+    settings = request.app.state.settings
+    if settings.write_api_token is None:
+        raise HTTPException(
+            409, "sign-in: set WRITE_API_TOKEN first; reading is open on loopback without it"
+        )
+    require_write_token(request)
+    ds = request.app.state.datasette
+    if ds is None:
+        raise HTTPException(409, "sign-in: Datasette is not running in this server")
+    return JSONResponse({"url": sign_in_url(settings, ds)}, status_code=201)
+
+
+def has_token(request: Request) -> bool:
+    token = request.app.state.settings.write_api_token
+    if token is None:
+        return False
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+
+
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
     settings = state.settings
+    if settings.reads_need_auth and not has_token(request):
+        # Off loopback, strangers learn only what the extension needs: up, and usable.
+        return JSONResponse(
+            {
+                "status": "healthy",
+                "dspy_configured": settings.dspy_configured,
+                "llm_ready": improver_ready(),
+                "modes": ["legacy", "nlac"],
+                "version": __version__,
+            }
+        )
     writer = state.writer
     database: dict[str, Any] = {"enabled": writer is not None, "path": str(settings.sqlite_db_path)}
     if writer is not None:

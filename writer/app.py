@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -39,6 +41,11 @@ def make_datasette(settings: Settings) -> Any:
         metadata = yaml.safe_load(settings.datasette_metadata.read_text(encoding="utf-8")) or {}
     if not settings.datasette_allow_sql:
         metadata["allow_sql"] = False
+    if settings.reads_need_auth:
+        # Datasette's own allow blocks: only the owner (actor "root") reads or runs SQL.
+        metadata["allow"] = {"id": "root"}
+        if metadata.get("allow_sql") is not False:
+            metadata["allow_sql"] = {"id": "root"}
     ds = Datasette(
         metadata=metadata,
         plugins_dir=_dir(settings.datasette_plugins_dir),
@@ -53,13 +60,42 @@ def make_datasette(settings: Settings) -> Any:
             "truncate_cells_html": 160,
             # Suggesting facets probes every column: seconds at a million rows.
             "suggest_facets": False,
+            # Bounded pages (plugins/guard.py bounds their bytes too).
+            "max_returned_rows": 1000,
+            "max_csv_mb": 100,
         },
+    )
+    # Read by plugins/guard.py: who may read, and how much one query may return.
+    token = settings.write_api_token
+    ds.prompt_improver_access = ReadAccess(
+        token=token.get_secret_value() if token else None,
+        required=settings.reads_need_auth,
+        max_result_bytes=int(settings.datasette_max_result_mb * 1024 * 1024),
     )
     if settings.sqlite_db_path.exists():
         ds.add_database(
             Database(ds, path=str(settings.sqlite_db_path), is_mutable=True), name=DATABASE_NAME
         )
     return ds
+
+
+@dataclass
+class ReadAccess:
+    token: str | None
+    required: bool
+    max_result_bytes: int
+
+
+def sign_in_url(settings: Settings, ds: Any) -> str:
+    """A fresh one-time link (Datasette's /-/auth-token) that signs a browser in as the owner;
+    any earlier unused link stops working."""
+    ds._root_token = secrets.token_hex(32)
+    host = settings.host_names[0] if settings.host_names else settings.bind_host
+    if ":" in host:
+        host = f"[{host}]"
+    return (
+        f"http://{host}:{settings.bind_port}{ds.urls.path('-/auth-token')}?token={ds._root_token}"
+    )
 
 
 def _dir(path: Any) -> str | None:
@@ -117,9 +153,13 @@ def create_app(
                 app.state.rows_at_start = None
             app.state.writer = writer_for(settings)
             app.state.writer.start()
+        app.state.datasette = None
         if with_datasette:
-            datasette_app.ds = make_datasette(settings)
+            datasette_app.ds = app.state.datasette = make_datasette(settings)
             await datasette_app.ds.invoke_startup()
+            if settings.reads_need_auth:
+                # Printed, not logged to a file: it is a credential for one sign-in.
+                print(f"Sign in to read the history: {sign_in_url(settings, datasette_app.ds)}")
         loop = asyncio.get_running_loop()
         # Import dspy/litellm now, off the event loop, so the first legacy request is not slow;
         # then load the compiled program, if there is one.
@@ -138,6 +178,7 @@ def create_app(
     datasette_app = _LazyDatasette()
     routes = [
         Route("/health", api.health, methods=["GET"]),
+        Route("/api/v1/sign-in-link", api.sign_in_link, methods=["POST"]),
         Route("/api", api.api_root, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Mount("/api", app=api.api_router),
     ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import sys
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 from pydantic import ValidationError
 
-from writer.settings import Settings
+from writer.settings import Settings, is_loopback
 
 if TYPE_CHECKING:
     from writer import exports
@@ -60,6 +59,7 @@ def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
     import uvicorn
 
     from writer.app import create_app
+    from writer.http import protocol_for as http_protocol_for
 
     settings = _settings(db)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s %(message)s")
@@ -76,22 +76,26 @@ def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
     )
     click.echo(f"Datasette:  http://{host}:{port}/")
     click.echo(f"Improve:    POST http://{host}:{port}/api/v1/improve-prompt")
+    settings = settings.model_copy(update={"bind_host": host, "bind_port": port})
+    if not _is_loopback(host) and not settings.host_names:
+        click.echo(
+            f"Note: only loopback names and {host} are accepted in the Host header; set "
+            "ALLOWED_HOSTS to the names clients use (see docs/security.md)",
+            err=True,
+        )
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
         log_level=log_level,
         timeout_graceful_shutdown=30,
+        # Header size/count limits, a header deadline and a connection cap (writer/http.py).
+        http=http_protocol_for(settings),
     )
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(host)
 
 
 @cli.command()

@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     read_auth: Literal["auto", "always", "never"] = "auto"
     # The address `serve` binds (set by `serve --host`); decides read_auth "auto".
     bind_host: str = "127.0.0.1"
+    bind_port: int = 8000
     # Writes are refused with 507 once the database file (with its WAL) is this big.
     sqlite_max_db_mb: float = Field(4096.0, gt=0)
     # Rows are refused with 503 (never 202) once the spool is this big.
