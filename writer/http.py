@@ -38,7 +38,8 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._awaiting_headers = True
-        self._header_bytes = 0
+        self._header_bytes = 0  # raw bytes received while the headers are incomplete
+        self._parsed_bytes = 0  # request line and headers parsed so far
         self._header_timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
@@ -79,15 +80,21 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._awaiting_headers = True
+        self._parsed_bytes = 0
         if self._header_timer is None:  # the first request keeps the connection's deadline
             self._start_header_timer()
 
     def on_url(self, url: bytes) -> None:
-        if len(self.url) + len(url) > self.max_header_bytes:
+        self._parsed_bytes += len(url)
+        if self._parsed_bytes > self.max_header_bytes:
             raise _TooLarge(f"request line over {self.max_header_bytes} bytes")
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        # A whole request can arrive in one read: count what was parsed, not only what waits.
+        self._parsed_bytes += len(name) + len(value) + 4
+        if self._parsed_bytes > self.max_header_bytes:
+            raise _TooLarge(f"request headers over {self.max_header_bytes} bytes")
         if len(self.headers) >= self.max_headers:
             raise _TooLarge(f"more than {self.max_headers} request headers")
         super().on_header(name, value)
