@@ -501,3 +501,83 @@ async def test_serve_uses_the_guarded_protocol(serve):
     assert (await asyncio.to_thread(raw, server.port, many)).startswith(b"HTTP/1.1 431")
     r = httpx.get(f"{server.url}/health", headers={"Host": "evil.example"})
     assert r.status_code == 421
+
+
+# -- heavy reads against the write API (a real serve process) -----------------------------
+
+WORST_READS = [
+    # (name, path): each is refused by a limit, after doing as much work as the limit allows.
+    ("zeroblob", "/prompt_history.json?sql=select+zeroblob(100000000)"),
+    (
+        "8MB x 1000 rows",
+        "/prompt_history.json?_shape=array&sql=with+recursive+r(n)+as+(select+1+union+all+"
+        "select+n%2B1+from+r+limit+1000)+select+printf('%25.*c',+8000000,+'x')+from+r",
+    ),
+    ("big rows page", "/prompt_history/prompt_history.json?_size=max"),
+    ("big rows html", "/prompt_history/prompt_history?_size=max"),
+    ("csv stream", "/prompt_history/prompt_history.csv?_stream=on&_size=max"),
+    (
+        "1 s of CPU",
+        "/prompt_history.json?sql=with+recursive+r(n)+as+(select+1+union+all+"
+        "select+n%2B1+from+r)+select+count(*)+from+r",
+    ),
+]
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return next(int(x.split()[1]) for x in status.splitlines() if x.startswith("VmHWM")) / 1024
+
+
+def write_latencies(url: str, n: int) -> list[float]:
+    times = []
+    with httpx.Client(base_url=url, timeout=60) as http:
+        for i in range(n):
+            started = time.perf_counter()
+            r = http.post("/api/v1/history", json={**RECORD, "original_idea": f"probe {i}"})
+            times.append(time.perf_counter() - started)
+            assert r.status_code == 201, r.text
+    return sorted(times)
+
+
+def test_heavy_reads_do_not_stall_writes(serve, db_path):
+    """Six clients fire the worst reads in a loop; writes stay fast and memory bounded."""
+    import threading
+
+    server = serve(SQLITE_RETENTION_DAYS="0")
+    big = {**RECORD, "improved_prompt": "x" * 99_000, "reasoning": "y" * 99_000}
+    with httpx.Client(base_url=server.url, timeout=60) as http:
+        for _ in range(20):
+            assert http.post("/api/v1/history", json=[big] * 10).status_code == 201
+    quiet = write_latencies(server.url, 40)
+    stop = threading.Event()
+    statuses: dict[str, set] = {name: set() for name, _ in WORST_READS}
+
+    def reader(k: int) -> None:
+        with httpx.Client(base_url=server.url, timeout=120) as http:
+            i = k
+            while not stop.is_set():
+                name, path = WORST_READS[i % len(WORST_READS)]
+                statuses[name].add(http.get(path).status_code)
+                i += 1
+
+    threads = [threading.Thread(target=reader, args=(k,)) for k in range(6)]
+    for t in threads:
+        t.start()
+    try:
+        time.sleep(1.0)
+        loaded = write_latencies(server.url, 40)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(120)
+    rss = peak_rss_mb(server.proc.pid)
+    q50, l50, lmax = quiet[len(quiet) // 2], loaded[len(loaded) // 2], loaded[-1]
+    print(
+        f"\nwrite p50 quiet {q50 * 1000:.1f} ms; under worst reads p50 {l50 * 1000:.1f} ms, "
+        f"max {lmax * 1000:.1f} ms; server peak RSS {rss:.0f} MB; statuses {statuses}"
+    )
+    # Before the limits: 45 s stalls and 7.7 GB. Bounds with slack for a loaded 2-core machine.
+    assert lmax < 5.0 and l50 < 1.0
+    assert rss < 1500
+    assert statuses["zeroblob"] == {400} and statuses["big rows page"] == {400}
