@@ -581,3 +581,33 @@ def test_heavy_reads_do_not_stall_writes(serve, db_path):
     assert lmax < 5.0 and l50 < 1.0
     assert rss < 1500
     assert statuses["zeroblob"] == {400} and statuses["big rows page"] == {400}
+
+
+def test_serve_prints_a_one_time_sign_in_link_and_the_cli_makes_more(serve, db_path):
+    import re
+    import subprocess
+    import sys
+
+    server = serve(WRITE_API_TOKEN="s3cret", READ_AUTH="always")
+    deadline = time.monotonic() + 10
+    while "Sign in" not in server.output() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    link = re.search(r"Sign in to read the history: (\S+)", server.output()).group(1)
+    assert link.startswith(f"{server.url}/-/auth-token?token=")
+    with httpx.Client(timeout=10) as browser:
+        assert browser.get(f"{server.url}/prompt_history.json").status_code == 403
+        assert browser.get(link).status_code == 302
+        assert browser.get(f"{server.url}/prompt_history.json").status_code == 200
+    assert httpx.get(link, timeout=10).status_code == 403  # used once
+    made = subprocess.run(
+        [sys.executable, "-m", "writer.cli", "sign-in-link", "--url", server.url],
+        env={**server.env, "WRITE_API_TOKEN": "s3cret"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    fresh = made.stdout.strip()
+    with httpx.Client(timeout=10) as browser:
+        assert browser.get(fresh).status_code == 302
+        assert browser.get(f"{server.url}/-/dashboard").status_code == 200

@@ -872,5 +872,34 @@ def main() -> None:  # pragma: no cover - python -m writer.cli
     cli(prog_name="prompt-improver")
 
 
+@cli.command(name="sign-in-link")
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="The running server, as this machine reaches it",
+)
+def sign_in_link(url: str) -> None:
+    """Print a one-time link that signs a browser in to read the history (off loopback)."""
+    import httpx
+
+    settings = _settings(None)
+    if settings.write_api_token is None:
+        raise click.ClickException("WRITE_API_TOKEN is not set; reading is open on loopback")
+    token = settings.write_api_token.get_secret_value()
+    try:
+        r = httpx.post(
+            f"{url.rstrip('/')}/api/v1/sign-in-link",
+            json={},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach {url}: {exc}") from None
+    if r.status_code != 201:
+        raise click.ClickException(f"{r.status_code}: {r.json().get('detail', r.text)}")
+    click.echo(r.json()["url"])
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
