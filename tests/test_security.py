@@ -319,6 +319,8 @@ async def test_reads_need_the_owner_off_loopback(db_path):
         path = link.split(":80", 1)[1]
         signed_in = await client.get(path)
         assert signed_in.status_code == 302 and "ds_actor" in signed_in.cookies
+        cookie = signed_in.headers["set-cookie"].lower()
+        assert "httponly" in cookie and "samesite=lax" in cookie
         r = await client.get("/prompt_history/prompt_history.json")
         assert r.status_code == 200 and r.json()["rows"]
         client.cookies.clear()

@@ -141,10 +141,9 @@ class GuardMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                present = {k.lower() for k, _ in message.get("headers", [])}
-                message["headers"] = list(message.get("headers", [])) + [
-                    (k, v) for k, v in extra if k not in present
-                ]
+                headers = [_http_only(k, v) for k, v in message.get("headers", [])]
+                present = {k.lower() for k, _ in headers}
+                message["headers"] = headers + [(k, v) for k, v in extra if k not in present]
             await send(message)
 
         if refusal is not None:
@@ -202,6 +201,17 @@ class GuardMiddleware:
                 {"Allow": "GET, HEAD"},
             )
         return None
+
+
+def _http_only(key: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """Datasette's sign-in cookie (ds_actor) without HttpOnly: add it, no script needs it."""
+    if (
+        key.lower() == b"set-cookie"
+        and value.startswith(b"ds_actor=")
+        and b"httponly" not in (value.lower())
+    ):
+        value += b"; HttpOnly"
+    return key, value
 
 
 def _refuse(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
