@@ -185,6 +185,8 @@ async def test_cross_site_subresource_reads_are_refused(client):
     assert r.status_code == 403
     link = {"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}
     assert (await client.get("/prompt_history/prompt_history", headers=link)).status_code == 200
+    frame = {**link, "Sec-Fetch-Dest": "iframe"}
+    assert (await client.get("/prompt_history.json?sql=select+1", headers=frame)).status_code == 403
     same = {"Sec-Fetch-Site": "same-origin", "Sec-Fetch-Mode": "cors"}
     assert (await client.get("/prompt_history.json?sql=select+1", headers=same)).status_code == 200
 

@@ -131,7 +131,11 @@ async def read_json(request: Request, limit: int | None = None) -> Any:
     except _DuplicateKey as exc:
         raise HTTPException(400, f"body: duplicate key {exc}; send each field once") from None
     except _NotFinite as exc:
-        raise HTTPException(400, f"body: {exc} is not a finite number; send a number") from None
+        raise HTTPException(
+            400,
+            f"body: {exc} is not a finite number (JSON has no NaN or Infinity); send a "
+            "JSON object with finite numbers",
+        ) from None
     except ValueError as exc:
         raise HTTPException(400, f"body: malformed JSON ({exc}); send a JSON object") from None
 
@@ -387,7 +391,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": {"description": "the improved prompt"},
-                        **errors(400, 413, 502, 503, 504),
+                        **errors(400, 403, 413, 415, 502, 503, 504),
                     },
                 }
             },
@@ -413,7 +417,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": {"description": "ids of the stored records"},
-                        **errors(400, 409, 413, 503),
+                        **errors(400, 403, 409, 413, 415, 503, 507),
                     },
                 }
             },
@@ -437,7 +441,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": {"description": "the stored feedback, with its id"},
-                        **errors(400, 404, 409, 413, 503),
+                        **errors(400, 403, 404, 409, 413, 415, 503, 507),
                     },
                 }
             },

@@ -187,7 +187,9 @@ class GuardMiddleware:
                 )
             return None
         if headers.get("sec-fetch-site") == "cross-site" and not (
-            headers.get("sec-fetch-mode") == "navigate" and method in READ_METHODS
+            headers.get("sec-fetch-mode") == "navigate"
+            and headers.get("sec-fetch-dest", "document") == "document"
+            and method in READ_METHODS
         ):
             return _refuse(
                 403,
