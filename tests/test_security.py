@@ -330,6 +330,20 @@ async def test_reads_need_the_owner_off_loopback(db_path):
         assert (await client.get("/prompt_history/prompt_history.json")).status_code == 403
 
 
+async def test_an_unused_sign_in_link_expires(db_path, monkeypatch):
+    from writer import app as app_module
+
+    monkeypatch.setattr(app_module, "SIGN_IN_LINK_TTL_S", 0.2)
+    settings = settings_for(db_path, read_auth="always", write_api_token="s3cret")
+    async with running(create_app(settings)) as client:
+        bearer = {"Authorization": "Bearer s3cret"}
+        link = (await client.post("/api/v1/sign-in-link", json={}, headers=bearer)).json()["url"]
+        await asyncio.sleep(0.5)
+        path = link.split(":8000", 1)[1]
+        assert (await client.get(path)).status_code == 403
+        assert (await client.get("/prompt_history/prompt_history.json")).status_code == 403
+
+
 async def test_loopback_reading_stays_open(client):
     assert (await client.get("/prompt_history/prompt_history.json")).status_code == 200
     assert "database" in (await client.get("/health")).json()

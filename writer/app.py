@@ -86,16 +86,26 @@ class ReadAccess:
     max_result_bytes: int
 
 
+# A sign-in link not used within this time stops working.
+SIGN_IN_LINK_TTL_S = 600.0
+
+
 def sign_in_url(settings: Settings, ds: Any) -> str:
     """A fresh one-time link (Datasette's /-/auth-token) that signs a browser in as the owner;
-    any earlier unused link stops working."""
-    ds._root_token = secrets.token_hex(32)
+    any earlier unused link stops working, and this one after SIGN_IN_LINK_TTL_S."""
+    token = ds._root_token = secrets.token_hex(32)
+
+    def expire() -> None:
+        if ds._root_token == token:
+            ds._root_token = None
+
+    asyncio.get_running_loop().call_later(SIGN_IN_LINK_TTL_S, expire)
     host = settings.host_names[0] if settings.host_names else settings.bind_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"  # a wildcard bind: the link works on this machine as printed
     if ":" in host:
         host = f"[{host}]"
-    return (
-        f"http://{host}:{settings.bind_port}{ds.urls.path('-/auth-token')}?token={ds._root_token}"
-    )
+    return f"http://{host}:{settings.bind_port}{ds.urls.path('-/auth-token')}?token={token}"
 
 
 def _dir(path: Any) -> str | None:
