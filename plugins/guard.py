@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import hmac
 import sqlite3
+import traceback
 from typing import Any
 
+import datasette.database
 from datasette import hookimpl
 
 MB = 1024 * 1024
@@ -91,3 +93,35 @@ def permission_allowed(datasette: Any, actor: dict | None, action: str) -> bool 
     if access is None or not access.required or action not in READ_ACTIONS:
         return None
     return True if (actor or {}).get("id") == "root" else False
+
+
+def _release_cursor_in_thread(original: Any) -> Any:
+    """Datasette's execute_fn, freeing a failed query's cursor in the query thread.
+
+    A query error carries a traceback whose frames hold the cursor. Freed later in the event
+    loop thread, the cursor resets its statement, which waits for the connection's mutex
+    while holding the GIL; if that connection is already running the next query (up to the
+    1 s time limit), the whole server stops for that long: writes stalled ~1 s under the
+    worst reads. Clearing the frames here frees the cursor where the connection is idle."""
+    if getattr(original, "releases_cursor", False):  # the plugin is loaded per Datasette
+        return original
+
+    async def execute_fn(self: Any, fn: Any) -> Any:
+        def run(conn: sqlite3.Connection) -> Any:
+            try:
+                return fn(conn)
+            except BaseException as exc:
+                for error in (exc, exc.__context__, exc.__cause__):
+                    if error is not None and error.__traceback__ is not None:
+                        traceback.clear_frames(error.__traceback__)
+                raise
+
+        return await original(self, run)
+
+    execute_fn.releases_cursor = True  # type: ignore[attr-defined]
+    return execute_fn
+
+
+datasette.database.Database.execute_fn = _release_cursor_in_thread(
+    datasette.database.Database.execute_fn
+)
