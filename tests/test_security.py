@@ -350,6 +350,17 @@ async def test_reads_need_the_owner_off_loopback(db_path):
         assert "httponly" in cookie and "samesite=lax" in cookie
         r = await client.get("/prompt_history/prompt_history.json")
         assert r.status_code == 200 and r.json()["rows"]
+        # The signed-in browser's own pages may write (the reading view's feedback form)...
+        own = {"Origin": "http://127.0.0.1", "Host": "127.0.0.1"}
+        accepted = {"outcome": "accepted"}
+        r = await client.post("/api/v1/history/1/feedback", json=accepted, headers=own)
+        assert r.status_code == 201, r.text
+        # ...but not without the Origin (a script), nor with a forged cookie.
+        r = await client.post("/api/v1/history/1/feedback", json=accepted)
+        assert r.status_code == 401
+        client.cookies.set("ds_actor", "forged")
+        r = await client.post("/api/v1/history/1/feedback", json=accepted, headers=own)
+        assert r.status_code == 401
         client.cookies.clear()
         assert (await client.get(path)).status_code == 403  # used once
         assert (await client.get("/prompt_history/prompt_history.json")).status_code == 403

@@ -20,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from writer import __version__, limits
+from writer import __version__, limits, security
 from writer import feedback as feedback_store
 from writer.improver import is_warm as improver_ready
 from writer.records import REQUEST_ID_RE, HistoryRecord, ImproveRequest, describe, parse_records
@@ -144,7 +144,7 @@ def require_write_token(request: Request) -> None:
     """With WRITE_API_TOKEN set, write endpoints need `Authorization: Bearer <token>`."""
     if request.app.state.settings.write_api_token is None:
         return
-    if not has_token(request):
+    if not has_token(request) and not signed_in_page(request):
         raise HTTPException(
             401,
             "authorization: this endpoint needs 'Authorization: Bearer <WRITE_API_TOKEN>'",
@@ -299,6 +299,25 @@ async def sign_in_link(request: Request) -> JSONResponse:
     if ds is None:
         raise HTTPException(409, "sign-in: Datasette is not running in this server")
     return JSONResponse({"url": sign_in_url(settings, ds)}, status_code=201)
+
+
+def signed_in_page(request: Request) -> bool:
+    """A page of this server (same origin) in a browser signed in to Datasette as the owner
+    (its signed ds_actor cookie): the reading view's feedback form works off loopback too.
+    The cookie is SameSite=Lax and the Origin must be this server's own, so another site's
+    page cannot use it."""
+    ds = getattr(request.app.state, "datasette", None)
+    cookie = request.cookies.get("ds_actor")
+    origin = request.headers.get("origin")
+    if ds is None or not cookie or not origin:
+        return False
+    if not security.origin_allowed(origin, request.scope, request.headers.get("host", ""), []):
+        return False
+    try:
+        decoded = ds.unsign(cookie, "actor")
+    except Exception:  # a bad or foreign signature
+        return False
+    return isinstance(decoded, dict) and (decoded.get("a") or {}).get("id") == "root"
 
 
 def has_token(request: Request) -> bool:
