@@ -675,3 +675,17 @@ def test_serve_prints_a_one_time_sign_in_link_and_the_cli_makes_more(serve, db_p
     with httpx.Client(timeout=10) as browser:
         assert browser.get(fresh).status_code == 302
         assert browser.get(f"{server.url}/-/dashboard").status_code == 200
+
+
+def test_websocket_upgrades_are_refused(limited_server):
+    for host in (b"evil.example", b"127.0.0.1"):
+        upgrade = (
+            b"GET /prompt_history HTTP/1.1\r\nHost: " + host + b"\r\nUpgrade: websocket\r\n"
+            b"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            b"Sec-WebSocket-Version: 13\r\n\r\n"
+        )
+        answer = raw(limited_server.port, upgrade)
+        assert answer.startswith(b"HTTP/1.1 "), answer[:100]
+        assert not answer.startswith(b"HTTP/1.1 101"), answer[:100]
+        if host == b"evil.example":
+            assert answer[9:12] in (b"403", b"421"), answer[:100]
