@@ -328,6 +328,8 @@ async def test_reads_need_the_owner_off_loopback(db_path):
             "/prompt_history.json?sql=select+1",
             "/prompt_history.csv?sql=select+1",
             "/-/dashboard",
+            "/-/databases.json",  # it shows the file's path
+            "/-/metadata.json",
         ]
         for path in pages:
             assert (await client.get(path)).status_code == 403, path
