@@ -12,7 +12,22 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
 
-SECTION_RE = re.compile(r"^(Role|Directive|Framework|Guardrails|Context|Task)\s*:\s*(.*)$", re.I)
+# Section headings in both languages the improver writes, by the section they name.
+SECTIONS = {
+    "role": "role",
+    "rol": "role",
+    "directive": "directive",
+    "directiva": "directive",
+    "framework": "framework",
+    "marco": "framework",
+    "guardrails": "guardrails",
+    "restricciones": "guardrails",
+    "context": "context",
+    "contexto": "context",
+    "task": "task",
+    "tarea": "task",
+}
+SECTION_RE = re.compile(r"^(" + "|".join(SECTIONS) + r")\s*:\s*(.*)$", re.I)
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.*)$")
 BULLET_RE = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+(.*)$")
 
@@ -85,7 +100,7 @@ def prepare_jinja2_environment(env) -> None:
 def has_section(text: str | None, name: str) -> bool:
     """True when the prompt has a `name:` section (then the reading view does not repeat it)."""
     return any(
-        (m := SECTION_RE.match(line.strip())) and m.group(1).lower() == name.lower()
+        (m := SECTION_RE.match(line.strip())) and SECTIONS[m.group(1).lower()] == name.lower()
         for line in str(text or "").splitlines()
     )
 
@@ -151,6 +166,8 @@ def register_routes():
 
 
 async def dashboard(datasette, request):
+    # Same rule as every other page (plugins/guard.py decides off loopback).
+    await datasette.ensure_permissions(request.actor, ["view-instance"])
     config = datasette.plugin_config("prompt-history") or {}
     charts = [dict(chart) for chart in config.get("dashboard", [])]
     days = request.args.get("days", "30")

@@ -90,7 +90,7 @@ async def running(app) -> AsyncIterator[httpx.AsyncClient]:
     """The app with its lifespan (migrations, writer thread, Datasette) and a client on it."""
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as client:
             yield client
 
 

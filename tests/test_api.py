@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlite_utils
@@ -169,6 +170,8 @@ async def test_health_reports_what_the_extension_and_operator_need(client):
 
 
 async def test_history_single_and_batch(client, db_path):
+    # Within the retention window (older rows are refused, see test_security.py).
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     one = await client.post(
         "/api/v1/history",
         json={
@@ -179,7 +182,7 @@ async def test_history_single_and_batch(client, db_path):
             "model": "llama3.1",
             "client": "raycast",
             "latency_ms": 812.5,
-            "created_at": "2026-01-02T03:04:05+01:00",
+            "created_at": f"{yesterday}T03:04:05+01:00",
         },
     )
     assert one.status_code == 201, one.text
@@ -192,7 +195,7 @@ async def test_history_single_and_batch(client, db_path):
     assert ids == [1, 2, 3, 4]
     stored = rows(db_path)
     assert stored[0]["framework"] == "chain-of-thought" and stored[0]["framework_raw"] == "CoT"
-    assert stored[0]["created_at"] == "2026-01-02T02:04:05.000Z"
+    assert stored[0]["created_at"] == f"{yesterday}T02:04:05.000Z"
     assert stored[0]["client"] == "raycast" and stored[1]["client"] == "api"
 
 

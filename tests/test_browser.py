@@ -133,11 +133,12 @@ def test_dashboard_links_open_datasette_vega_charts(page, stack):
 def test_row_page_reads_as_a_document_and_copies(page, stack):
     server, db, answer = stack
     page.goto(f"{server.url}/prompt_history/prompt_history/{answer['id']}")
-    # The guardrails show once: in the prompt's own section, not again beside it.
-    assert page.locator(".pi-prompt h3", has_text="Guardrails").count() == 1
+    # The guardrails show once: in the prompt's own section, not again beside it. The idea is
+    # Spanish, so the prompt's sections are too (Restricciones, Directiva).
+    assert page.locator(".pi-prompt h3", has_text="Restricciones").count() == 1
     assert page.locator("#pi-guardrails").count() == 0
     assert answer["guardrails"][0] in page.locator(".pi-prompt").inner_text()
-    assert page.locator(".pi-prompt h3", has_text="Directive").count() == 1
+    assert page.locator(".pi-prompt h3", has_text="Directiva").count() == 1
     assert page.locator("#pi-engine").inner_text().startswith("offline improver (nlac)")
     assert "zanahorias" in page.locator(".pi-idea").first.inner_text()
     assert "ms" in page.locator(".pi-meta").inner_text()

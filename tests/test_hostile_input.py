@@ -208,7 +208,7 @@ def test_slow_drip_body_gets_408_and_does_not_hold_the_server(db_path):
         body = json.dumps({"idea": "Design an API for users", "mode": "nlac"}).encode()
         with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
             sock.sendall(
-                b"POST /api/v1/improve-prompt HTTP/1.1\r\nHost: x\r\n"
+                b"POST /api/v1/improve-prompt HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 b"Content-Type: application/json\r\n"
                 b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n"
             )

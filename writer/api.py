@@ -10,6 +10,7 @@ import logging
 import re
 import secrets
 import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
@@ -19,7 +20,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from writer import __version__
+from writer import __version__, limits, security
 from writer import feedback as feedback_store
 from writer.improver import is_warm as improver_ready
 from writer.records import REQUEST_ID_RE, HistoryRecord, ImproveRequest, describe, parse_records
@@ -78,6 +79,22 @@ def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+class _NotFinite(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> float:
+    # Python's json accepts NaN and Infinity; JSON does not, and SQLite would store NULL.
+    raise _NotFinite(name)
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise _NotFinite(text[:40])  # 1e400: out of range, not a silent NULL after a 201
+    return value
+
+
 async def read_json(request: Request, limit: int | None = None) -> Any:
     """The body as JSON: size-limited, time-limited, strict UTF-8, no duplicate keys."""
     settings = request.app.state.settings
@@ -101,25 +118,33 @@ async def read_json(request: Request, limit: int | None = None) -> Any:
     if not raw.strip():
         raise HTTPException(400, "body: empty; send a JSON object")
     try:
-        return json.loads(raw.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
+        return json.loads(
+            raw.decode("utf-8"),
+            object_pairs_hook=_no_duplicate_keys,
+            parse_constant=_no_constant,
+            parse_float=_finite_float,
+        )
     except UnicodeDecodeError:
         raise HTTPException(400, "body: not valid UTF-8; send UTF-8 encoded JSON") from None
     except RecursionError:
         raise HTTPException(400, "body: JSON nested too deeply") from None
     except _DuplicateKey as exc:
         raise HTTPException(400, f"body: duplicate key {exc}; send each field once") from None
+    except _NotFinite as exc:
+        raise HTTPException(
+            400,
+            f"body: {exc} is not a finite number (JSON has no NaN or Infinity); send a "
+            "JSON object with finite numbers",
+        ) from None
     except ValueError as exc:
         raise HTTPException(400, f"body: malformed JSON ({exc}); send a JSON object") from None
 
 
 def require_write_token(request: Request) -> None:
     """With WRITE_API_TOKEN set, write endpoints need `Authorization: Bearer <token>`."""
-    token = request.app.state.settings.write_api_token
-    if token is None:
+    if request.app.state.settings.write_api_token is None:
         return
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    expected = token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), expected):
+    if not has_token(request) and not signed_in_page(request):
         raise HTTPException(
             401,
             "authorization: this endpoint needs 'Authorization: Bearer <WRITE_API_TOKEN>'",
@@ -181,6 +206,7 @@ async def write_history(request: Request) -> JSONResponse:
     writer = request.app.state.writer
     if writer is None:
         raise HTTPException(409, "recording is off (SQLITE_ENABLED=false); nothing was stored")
+    refuse_expired(records, request.app.state.settings.sqlite_retention_days)
     rows = [record.to_row() for record in records]
     agent = user_agent(request)
     for row in rows:
@@ -191,6 +217,8 @@ async def write_history(request: Request) -> JSONResponse:
         result = await writer.write(rows)
     except ROW_ERRORS as exc:
         raise HTTPException(400, f"records: the database refused them ({exc})") from None
+    except limits.DatabaseFull as exc:
+        raise HTTPException(507, str(exc)) from None
     except Exception as exc:
         log.error("history write failed: %s", exc)
         raise HTTPException(
@@ -214,10 +242,28 @@ async def write_history(request: Request) -> JSONResponse:
     return JSONResponse({"ids": result.ids, "count": len(result.ids)}, status_code=201)
 
 
+def refuse_expired(records: list[HistoryRecord], days: int) -> None:
+    """A row older than the retention window would be deleted by the next pass: refuse it
+    rather than acknowledge an id that silently disappears."""
+    if not days:
+        return
+    cutoff = datetime.now(UTC) - timedelta(days=days)
+    for i, record in enumerate(records):
+        if record.created_at is not None and record.created_at < cutoff:
+            where = "created_at" if len(records) == 1 else f"records[{i}].created_at"
+            raise HTTPException(
+                400,
+                f"{where}: older than the retention window (SQLITE_RETENTION_DAYS={days}); "
+                "it would be deleted at the next pass. Send a newer date, or raise or turn off "
+                "(0) SQLITE_RETENTION_DAYS",
+            )
+
+
 async def write_feedback(request: Request) -> JSONResponse:
     require_write_token(request)
     raw_id = request.path_params["id"]
-    if not raw_id.isdigit() or int(raw_id) < 1 or len(raw_id) > 18:
+    # ASCII digits only: str.isdigit() takes '²' (int() then fails) and '٣' (read as 3).
+    if not (raw_id.isascii() and raw_id.isdigit()) or len(raw_id) > 18 or int(raw_id) < 1:
         raise HTTPException(400, f"id: {raw_id!r} is not a history row id (a positive integer)")
     body = await read_json(request)
     if not isinstance(body, dict):
@@ -242,6 +288,8 @@ async def write_feedback(request: Request) -> JSONResponse:
         raise HTTPException(404, str(exc)) from None
     except feedback_store.NothingToRate as exc:
         raise HTTPException(409, str(exc)) from None
+    except limits.DatabaseFull as exc:
+        raise HTTPException(507, str(exc)) from None
     except Exception as exc:
         log.error("feedback write failed: %s", exc)
         raise HTTPException(
@@ -258,9 +306,64 @@ async def write_feedback(request: Request) -> JSONResponse:
     )
 
 
+async def sign_in_link(request: Request) -> JSONResponse:
+    """A one-time link that signs a browser in to read the history (owner only)."""
+    from writer.app import sign_in_url
+
+    settings = request.app.state.settings
+    if settings.write_api_token is None:
+        raise HTTPException(
+            409, "sign-in: set WRITE_API_TOKEN first; reading is open on loopback without it"
+        )
+    require_write_token(request)
+    ds = request.app.state.datasette
+    if ds is None:
+        raise HTTPException(409, "sign-in: Datasette is not running in this server")
+    return JSONResponse({"url": sign_in_url(settings, ds)}, status_code=201)
+
+
+def signed_in_page(request: Request) -> bool:
+    """A page of this server (same origin) in a browser signed in to Datasette as the owner
+    (its signed ds_actor cookie): the reading view's feedback form works off loopback too.
+    The cookie is SameSite=Lax and the Origin must be this server's own, so another site's
+    page cannot use it."""
+    ds = getattr(request.app.state, "datasette", None)
+    cookie = request.cookies.get("ds_actor")
+    origin = request.headers.get("origin")
+    if ds is None or not cookie or not origin:
+        return False
+    if not security.origin_allowed(origin, request.scope, request.headers.get("host", ""), []):
+        return False
+    try:
+        decoded = ds.unsign(cookie, "actor")
+    except Exception:  # a bad or foreign signature
+        return False
+    return isinstance(decoded, dict) and (decoded.get("a") or {}).get("id") == "root"
+
+
+def has_token(request: Request) -> bool:
+    token = request.app.state.settings.write_api_token
+    if token is None:
+        return False
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    expected = token.get_secret_value().encode()
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+
+
 async def health(request: Request) -> JSONResponse:
     state = request.app.state
     settings = state.settings
+    if settings.reads_need_auth and not has_token(request):
+        # Off loopback, strangers learn only what the extension needs: up, and usable.
+        return JSONResponse(
+            {
+                "status": "healthy",
+                "dspy_configured": settings.dspy_configured,
+                "llm_ready": improver_ready(),
+                "modes": ["legacy", "nlac"],
+                "version": __version__,
+            }
+        )
     writer = state.writer
     database: dict[str, Any] = {"enabled": writer is not None, "path": str(settings.sqlite_db_path)}
     if writer is not None:
@@ -380,7 +483,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "200": {"description": "the improved prompt"},
-                        **errors(400, 413, 502, 503, 504),
+                        **errors(400, 403, 413, 415, 502, 503, 504),
                     },
                 }
             },
@@ -406,7 +509,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": {"description": "ids of the stored records"},
-                        **errors(400, 409, 413, 503),
+                        **errors(400, 403, 409, 413, 415, 503, 507),
                     },
                 }
             },
@@ -430,7 +533,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "responses": {
                         "201": {"description": "the stored feedback, with its id"},
-                        **errors(400, 404, 409, 413, 503),
+                        **errors(400, 403, 404, 409, 413, 415, 503, 507),
                     },
                 }
             },

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import signal
 import sqlite3
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -20,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from writer import api, improver, llm_probe, nlac, programs
+from writer import api, improver, llm_probe, nlac, programs, security
 from writer.migrations import migrate
 from writer.offline.pool import PersonalPool, load_personal
 from writer.settings import Settings
@@ -40,6 +42,11 @@ def make_datasette(settings: Settings) -> Any:
         metadata = yaml.safe_load(settings.datasette_metadata.read_text(encoding="utf-8")) or {}
     if not settings.datasette_allow_sql:
         metadata["allow_sql"] = False
+    if settings.reads_need_auth:
+        # Datasette's own allow blocks: only the owner (actor "root") reads or runs SQL.
+        metadata["allow"] = {"id": "root"}
+        if metadata.get("allow_sql") is not False:
+            metadata["allow_sql"] = {"id": "root"}
     ds = Datasette(
         metadata=metadata,
         plugins_dir=_dir(settings.datasette_plugins_dir),
@@ -54,13 +61,52 @@ def make_datasette(settings: Settings) -> Any:
             "truncate_cells_html": 160,
             # Suggesting facets probes every column: seconds at a million rows.
             "suggest_facets": False,
+            # Bounded pages (plugins/guard.py bounds their bytes too).
+            "max_returned_rows": 1000,
+            "max_csv_mb": 100,
         },
+    )
+    # Read by plugins/guard.py: who may read, and how much one query may return.
+    token = settings.write_api_token
+    ds.prompt_improver_access = ReadAccess(
+        token=token.get_secret_value() if token else None,
+        required=settings.reads_need_auth,
+        max_result_bytes=int(settings.datasette_max_result_mb * 1024 * 1024),
     )
     if settings.sqlite_db_path.exists():
         ds.add_database(
             Database(ds, path=str(settings.sqlite_db_path), is_mutable=True), name=DATABASE_NAME
         )
     return ds
+
+
+@dataclass
+class ReadAccess:
+    token: str | None
+    required: bool
+    max_result_bytes: int
+
+
+# A sign-in link not used within this time stops working.
+SIGN_IN_LINK_TTL_S = 600.0
+
+
+def sign_in_url(settings: Settings, ds: Any) -> str:
+    """A fresh one-time link (Datasette's /-/auth-token) that signs a browser in as the owner;
+    any earlier unused link stops working, and this one after SIGN_IN_LINK_TTL_S."""
+    token = ds._root_token = secrets.token_hex(32)
+
+    def expire() -> None:
+        if ds._root_token == token:
+            ds._root_token = None
+
+    asyncio.get_running_loop().call_later(SIGN_IN_LINK_TTL_S, expire)
+    host = settings.host_names[0] if settings.host_names else settings.bind_host
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"  # a wildcard bind: the link works on this machine as printed
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.bind_port}{ds.urls.path('-/auth-token')}?token={token}"
 
 
 def _dir(path: Any) -> str | None:
@@ -120,9 +166,13 @@ def create_app(
             app.state.writer.start()
             # The person's accepted and edited prompts, for the offline improver to reuse.
             app.state.personal = await asyncio.to_thread(load_personal, settings.sqlite_db_path)
+        app.state.datasette = None
         if with_datasette:
-            datasette_app.ds = make_datasette(settings)
+            datasette_app.ds = app.state.datasette = make_datasette(settings)
             await datasette_app.ds.invoke_startup()
+            if settings.reads_need_auth:
+                # Printed, not logged to a file: it is a credential for one sign-in.
+                print(f"Sign in to read the history: {sign_in_url(settings, datasette_app.ds)}")
         probe = app.state.improver.probe
         if probe is not None:
             probe.start()  # at once, then every LLM_PROBE_INTERVAL_S and after a failure
@@ -146,12 +196,16 @@ def create_app(
     datasette_app = _LazyDatasette()
     routes = [
         Route("/health", api.health, methods=["GET"]),
+        Route("/api/v1/sign-in-link", api.sign_in_link, methods=["POST"]),
         Route("/api", api.api_root, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
         Mount("/api", app=api.api_router),
     ]
     if with_datasette:
         routes.append(Mount("/", app=api.JsonRoot(datasette_app)))
-    middleware = [Middleware(api.RequestIdMiddleware)]
+    middleware = [
+        Middleware(api.RequestIdMiddleware),
+        Middleware(security.GuardMiddleware, settings=settings),
+    ]
     origins = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
     if origins:
         middleware.append(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import json
 import logging
 import sys
@@ -16,7 +15,7 @@ from typing import TYPE_CHECKING
 import click
 from pydantic import ValidationError
 
-from writer.settings import Settings
+from writer.settings import Settings, is_loopback
 
 if TYPE_CHECKING:
     from writer import exports
@@ -61,6 +60,7 @@ def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
     import uvicorn
 
     from writer.app import create_app
+    from writer.http import protocol_for as http_protocol_for
 
     settings = _settings(db)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s %(message)s")
@@ -77,22 +77,26 @@ def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
     )
     click.echo(f"Datasette:  http://{host}:{port}/")
     click.echo(f"Improve:    POST http://{host}:{port}/api/v1/improve-prompt")
+    settings = settings.model_copy(update={"bind_host": host, "bind_port": port})
+    if not _is_loopback(host) and not settings.host_names:
+        click.echo(
+            f"Note: only loopback names and {host} are accepted in the Host header; set "
+            "ALLOWED_HOSTS to the names clients use (see docs/security.md)",
+            err=True,
+        )
     uvicorn.run(
         create_app(settings),
         host=host,
         port=port,
         log_level=log_level,
         timeout_graceful_shutdown=30,
+        # Header size/count limits, a header deadline and a connection cap (writer/http.py).
+        http=http_protocol_for(settings),
     )
 
 
 def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(host)
 
 
 @cli.command()
@@ -1014,6 +1018,35 @@ def service_status(port: int) -> None:
 
 def main() -> None:  # pragma: no cover - python -m writer.cli
     cli(prog_name="prompt-improver")
+
+
+@cli.command(name="sign-in-link")
+@click.option(
+    "--url",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="The running server, as this machine reaches it",
+)
+def sign_in_link(url: str) -> None:
+    """Print a one-time link that signs a browser in to read the history (off loopback)."""
+    import httpx
+
+    settings = _settings(None)
+    if settings.write_api_token is None:
+        raise click.ClickException("WRITE_API_TOKEN is not set; reading is open on loopback")
+    token = settings.write_api_token.get_secret_value()
+    try:
+        r = httpx.post(
+            f"{url.rstrip('/')}/api/v1/sign-in-link",
+            json={},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+    except httpx.HTTPError as exc:
+        raise click.ClickException(f"cannot reach {url}: {exc}") from None
+    if r.status_code != 201:
+        raise click.ClickException(f"{r.status_code}: {r.json().get('detail', r.text)}")
+    click.echo(r.json()["url"])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -21,6 +21,13 @@ from writer.storage import iso_utc
 
 REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9-]{1,36}$")
 MAX_RECORDS = 1000
+# created_at must fall in this window: older is a typo or an attack on the charts, later
+# than a day ahead is a wrong clock (a day covers every time zone).
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+AHEAD = timedelta(days=1)
+# No single request uses more tokens or costs more than this; beyond is a wrong unit or junk.
+MAX_TOKENS = 10_000_000
+MAX_COST_USD = 1000.0
 
 Text = Annotated[str, StringConstraints(max_length=100_000)]
 Short = Annotated[str, StringConstraints(max_length=200)]
@@ -63,7 +70,7 @@ class HistoryRecord(BaseModel):
     """A record produced elsewhere (for example the extension calling Ollama itself)."""
 
     # Unknown keys are refused: a misspelt field would otherwise be silently lost.
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     original_idea: Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
     improved_prompt: Annotated[str, StringConstraints(min_length=1, max_length=100_000)]
@@ -86,9 +93,9 @@ class HistoryRecord(BaseModel):
     provider: Short | None = None
     model: Short | None = None
     latency_ms: float | None = Field(None, ge=0, le=86_400_000)
-    prompt_tokens: int | None = Field(None, ge=0)
-    completion_tokens: int | None = Field(None, ge=0)
-    cost_usd: float | None = Field(None, ge=0)
+    prompt_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+    completion_tokens: int | None = Field(None, ge=0, le=MAX_TOKENS)
+    cost_usd: float | None = Field(None, ge=0, le=MAX_COST_USD)
     user_agent: Short | None = None
 
     _clean = field_validator("*")(clean_text)
@@ -98,6 +105,20 @@ class HistoryRecord(BaseModel):
     def _not_blank(cls, value: str) -> str:
         if not value.strip():
             raise ValueError("must not be blank")
+        return value
+
+    @field_validator("created_at")
+    @classmethod
+    def _sane_time(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        # Years 1 and 9999 with an offset overflow the conversion to UTC: refuse them first.
+        if not 2000 <= value.year <= 9998 or not EARLIEST <= value <= datetime.now(UTC) + AHEAD:
+            raise ValueError(
+                "must be between 2000-01-01 and one day from now (ISO-8601, UTC if no offset)"
+            )
         return value
 
     def to_row(self) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -30,6 +31,19 @@ LITELLM_PREFIX: dict[str, str] = {
     "gemini": "gemini",
     "deepseek": "deepseek",
 }
+
+
+def is_loopback(host: str) -> bool:
+    """127.0.0.0/8, ::1, localhost and *.localhost (which browsers resolve to loopback)."""
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class Settings(BaseSettings):
@@ -88,6 +102,26 @@ class Settings(BaseSettings):
     cors_allow_origins: str = ""
     # A request body must arrive within this time (slow-drip bodies get 408).
     body_timeout_s: float = Field(10.0, gt=0)
+    # Host names (comma-separated) the server answers besides the loopback ones: a request
+    # with any other Host header gets 421 (DNS rebinding). See docs/security.md.
+    allowed_hosts: str = ""
+    # Reading (Datasette, full /health) needs the owner signed in: "auto" = when `serve`
+    # binds beyond loopback; "always"; "never".
+    read_auth: Literal["auto", "always", "never"] = "auto"
+    # The address `serve` binds (set by `serve --host`); decides read_auth "auto".
+    bind_host: str = "127.0.0.1"
+    bind_port: int = 8000
+    # Writes are refused with 507 once the database file (with its WAL) is this big.
+    sqlite_max_db_mb: float = Field(4096.0, gt=0)
+    # Rows are refused with 503 (never 202) once the spool is this big.
+    sqlite_spool_max_mb: float = Field(64.0, gt=0)
+    # HTTP limits of `serve` (see writer/http.py).
+    http_max_header_bytes: int = Field(32 * 1024, ge=1024)
+    http_max_headers: int = Field(100, ge=10)
+    http_header_timeout_s: float = Field(10.0, gt=0)
+    http_max_connections: int = Field(256, ge=4)
+    # Datasette: the most bytes of rows one query may return (the rest is an error page).
+    datasette_max_result_mb: float = Field(16.0, gt=0)
 
     datasette_metadata: Path = PROJECT_ROOT / "metadata.yml"
     datasette_plugins_dir: Path = PROJECT_ROOT / "plugins"
@@ -104,6 +138,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_none(cls, value: object) -> object:
         return None if value == "" else value
+
+    @property
+    def host_names(self) -> list[str]:
+        return [h.strip().lower() for h in self.allowed_hosts.split(",") if h.strip()]
+
+    @property
+    def reads_need_auth(self) -> bool:
+        if self.read_auth == "auto":
+            return not is_loopback(self.bind_host)
+        return self.read_auth == "always"
 
     @property
     def spool_file(self) -> Path:

@@ -18,11 +18,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from writer.limits import MB, SpoolFull
+
 
 @dataclass
 class SpoolContents:
     rows: list[dict[str, Any]]
     torn_lines: int
+
+
+def count_lines(path: Path) -> int:
+    lines = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(MB):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def _first_spooled_at(path: Path) -> float:
+    with open(path, "rb") as f:
+        first = f.readline(MB)
+    try:
+        return float(json.loads(first).get("spooled_at", time.time()))
+    except (ValueError, AttributeError, TypeError):
+        return time.time()
 
 
 def spool_path(db_path: Path | str) -> Path:
@@ -31,15 +50,16 @@ def spool_path(db_path: Path | str) -> Path:
 
 
 class Spool:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, max_bytes: int | None = None):
         self.path = path
+        # Past this size rows are refused (SpoolFull), never acknowledged; None: no cap.
+        self.max_bytes = max_bytes
         self.rows = 0
         self.oldest: float | None = None  # epoch seconds of the oldest spooled row
         if path.exists():
-            contents = self.read()
-            self.rows = len(contents.rows)
-            if contents.rows:
-                self.oldest = min(r.get("spooled_at", time.time()) for r in contents.rows)
+            # Counted without parsing: newlines in 1 MB chunks, the age from the first line.
+            self.rows = count_lines(path)
+            self.oldest = _first_spooled_at(path) if self.rows else None
 
     @contextmanager
     def locked(self) -> Iterator[None]:
@@ -59,6 +79,14 @@ class Spool:
         ).encode("utf-8")
         with self.locked():
             created = not self.path.exists()
+            if self.max_bytes is not None:
+                size = 0 if created else self.path.stat().st_size
+                if size + len(data) > self.max_bytes:
+                    raise SpoolFull(
+                        f"spool: {self.path} is full ({size / MB:.1f} MB of the "
+                        f"SQLITE_SPOOL_MAX_MB {self.max_bytes / MB:g} MB); nothing was stored. "
+                        "Free the database (see /health last_error) so the spool can drain"
+                    )
             fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
             try:
                 os.write(fd, data)
@@ -75,9 +103,21 @@ class Spool:
         self.oldest = self.oldest or now
 
     def read(self) -> SpoolContents:
-        rows, torn = [], 0
+        """Every row at once: for tests and small spools; replay uses batches()."""
+        rows: list[dict[str, Any]] = []
+        torn = 0
+        for batch, bad in self.batches(1 << 30):
+            rows += batch
+            torn += bad
+        return SpoolContents(rows, torn)
+
+    def batches(self, size: int) -> Iterator[tuple[list[dict[str, Any]], int]]:
+        """(rows, torn lines) in batches of at most `size` rows, reading line by line: memory
+        stays bounded by the batch, however big the spool."""
         if not self.path.exists():
-            return SpoolContents(rows, torn)
+            return
+        rows: list[dict[str, Any]] = []
+        torn = 0
         with open(self.path, "rb") as f:
             for line in f:
                 try:
@@ -87,7 +127,11 @@ class Spool:
                     rows.append(row)
                 except ValueError:
                     torn += 1
-        return SpoolContents(rows, torn)
+                if len(rows) >= size:
+                    yield rows, torn
+                    rows, torn = [], 0
+        if rows or torn:
+            yield rows, torn
 
     def truncate(self) -> None:
         """Empty the spool; call it holding `locked()`, after the rows are committed."""

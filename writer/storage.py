@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from writer import retention
+from writer import limits, retention
 from writer.backup import writer_lock
 from writer.migrations import COLUMNS, TABLE, open_writer
 from writer.settings import Settings
@@ -52,6 +52,8 @@ REPLAY_SQL = f"{INSERT_SQL} ON CONFLICT (row_key) DO NOTHING"
 ROW_ERRORS = (sqlite3.IntegrityError, ValueError, OverflowError, TypeError)
 # Between requests, a failed replay is retried this often (requests retry it sooner).
 REPLAY_RETRY_S = 5.0
+# Spooled rows replayed per transaction: bounds the replay's memory.
+REPLAY_BATCH = 500
 # How often the writer checks that its file is still the one at the path (deleted, replaced).
 FILE_CHECK_S = 0.5
 # How often the checkpointer copies the WAL into the database (PASSIVE, beside the writer).
@@ -167,6 +169,8 @@ class HistoryWriter:
         retention_interval_s: float = 3600.0,
         spool_file: Path | None = None,
         shared: bool = False,
+        max_db_bytes: int | None = None,
+        max_spool_bytes: int | None = None,
     ):
         self.path = Path(path)
         # A one-off command (feedback, eval) writing beside a running server: expected.
@@ -178,7 +182,9 @@ class HistoryWriter:
         self.checkpoint_interval_s = checkpoint_interval_s
         self.retention_days = retention_days
         self.retention_interval_s = retention_interval_s
-        self.spool = Spool(spool_file or spool_path(self.path))
+        self.spool = Spool(spool_file or spool_path(self.path), max_spool_bytes)
+        # New rows and calls are refused (DatabaseFull) once the file is this big.
+        self.max_db_bytes = max_db_bytes
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._conn: sqlite3.Connection | None = None
@@ -362,6 +368,14 @@ class HistoryWriter:
         return max(0.0, min(due) - time.monotonic()) or 0.001
 
     def _handle(self, batch: list[_Job]) -> None:
+        if self.max_db_bytes is not None:
+            size = limits.database_bytes(self.path)
+            if size >= self.max_db_bytes:
+                full = limits.DatabaseFull(
+                    limits.database_full_message(size, self.max_db_bytes / limits.MB)
+                )
+                _resolve(batch, [full] * len(batch))
+                return
         calls = [job for job in batch if job.call is not None]
         if calls:
             self._run_calls(calls)
@@ -618,21 +632,29 @@ def writer_for(settings: Settings, *, maintenance: bool = True) -> HistoryWriter
         retention_interval_s=settings.sqlite_retention_interval_s,
         spool_file=settings.spool_file,
         shared=not maintenance,
+        max_db_bytes=int(settings.sqlite_max_db_mb * limits.MB),
+        max_spool_bytes=int(settings.sqlite_spool_max_mb * limits.MB),
     )
 
 
-def replay_spool(conn: sqlite3.Connection, spool: Spool) -> tuple[int, int]:
+def replay_spool(
+    conn: sqlite3.Connection, spool: Spool, batch: int = REPLAY_BATCH
+) -> tuple[int, int]:
     """Insert every spooled row not already present (by row_key), then truncate the spool.
 
-    Returns (rows inserted, torn lines skipped). Safe to run twice: the second inserts nothing.
+    Rows are read and committed `batch` at a time, so memory stays bounded however big the
+    spool; a crash between batches leaves the spool whole and the next replay skips the rows
+    already in (row_key). Returns (rows inserted, torn lines skipped). Safe to run twice.
     """
+    inserted = torn = 0
     with spool.locked():
-        contents = spool.read()
-        inserted = 0
-        if contents.rows:
+        for rows, bad in spool.batches(batch):
+            torn += bad
+            if not rows:
+                continue
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for row in contents.rows:
+                for row in rows:
                     try:
                         inserted += conn.execute(REPLAY_SQL, _params(row)).rowcount
                     except ROW_ERRORS as exc:  # one bad row must not block the rest forever
@@ -643,4 +665,4 @@ def replay_spool(conn: sqlite3.Connection, spool: Spool) -> tuple[int, int]:
                     conn.execute("ROLLBACK")
                 raise
         spool.truncate()
-    return inserted, contents.torn_lines
+    return inserted, torn
