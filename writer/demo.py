@@ -178,6 +178,8 @@ def _offline(result: nlac.NlacResult) -> dict:
         "guardrails": json.dumps(result.guardrails),
         "reasoning": result.reasoning,
         "confidence": result.confidence,
+        "task": result.task,
+        "subject": result.subject,
     }
 
 
@@ -210,6 +212,8 @@ def _llm_row(rng: random.Random, offline: nlac.NlacResult) -> dict:
         "framework_raw": raw,
         "confidence": round(min(1.0, max(0.0, rng.gauss(0.82, 0.08))), 2),
         "reasoning": f"The idea asks for {offline.framework} work; {raw} keeps it reviewable.",
+        "task": None,  # only the offline improver says what it recognised
+        "subject": None,
         "prompt_tokens": prompt_tokens,
         "completion_tokens": completion_tokens,
         "cost_usd": round((prompt_tokens * price_in + completion_tokens * price_out) / 1e6, 8),
