@@ -632,9 +632,6 @@ class Match:
     score: float
     scores: tuple[tuple[str, float], ...]
 
-    def runner_up(self) -> tuple[str, float] | None:
-        return self.scores[1] if len(self.scores) > 1 else None
-
 
 def _compile(table: dict[float, str]) -> list[tuple[float, re.Pattern[str]]]:
     compiled = []

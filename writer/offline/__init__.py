@@ -1,0 +1,1 @@
+"""The offline improver's parts; writer/nlac.py puts them together."""
