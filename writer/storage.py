@@ -486,14 +486,17 @@ class HistoryWriter:
 
     def _replay(self) -> None:
         """Move spooled rows into the database; the spool is truncated only after COMMIT."""
+        def committed(inserted: int) -> None:
+            # Counted before the spool is emptied, so /health never sees the rows in neither.
+            self.rows_replayed += inserted
+
         try:
             conn = self._connection()
-            inserted, torn = replay_spool(conn, self.spool)
+            inserted, torn = replay_spool(conn, self.spool, on_commit=committed)
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)
             self._next_replay = time.monotonic() + REPLAY_RETRY_S
             return
-        self.rows_replayed += inserted
         log.warning(
             "replayed %d spooled rows into %s%s",
             inserted,
@@ -621,10 +624,13 @@ def writer_for(settings: Settings, *, maintenance: bool = True) -> HistoryWriter
     )
 
 
-def replay_spool(conn: sqlite3.Connection, spool: Spool) -> tuple[int, int]:
+def replay_spool(
+    conn: sqlite3.Connection, spool: Spool, on_commit: Callable[[int], None] | None = None
+) -> tuple[int, int]:
     """Insert every spooled row not already present (by row_key), then truncate the spool.
 
-    Returns (rows inserted, torn lines skipped). Safe to run twice: the second inserts nothing.
+    `on_commit(inserted)` runs after the COMMIT and before the truncation. Returns (rows
+    inserted, torn lines skipped). Safe to run twice: the second inserts nothing.
     """
     with spool.locked():
         contents = spool.read()
@@ -642,5 +648,7 @@ def replay_spool(conn: sqlite3.Connection, spool: Spool) -> tuple[int, int]:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        if on_commit is not None:
+            on_commit(inserted)
         spool.truncate()
     return inserted, contents.torn_lines
