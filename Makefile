@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test serve test lint browser clean
+.PHONY: install install-test serve test lint browser screenshots mutation stress clean
 
 $(BIN)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -46,5 +46,23 @@ browser:
 test: lint browser
 	$(BIN)/python -m pytest
 
+# The README's screenshots in docs/screenshots are rewritten only here, never by `make test`.
+screenshots: install-test browser
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py -q
+
+# Mutation testing (mutmut; see [tool.mutmut] in pyproject.toml and docs/testing.md) of the
+# writer, records validation, the spool and the API's error mapping, within a time budget.
+# An interrupted run keeps what it checked in mutants/; run it again to go on.
+MUTATION_BUDGET_S ?= 3600
+mutation: install-test
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	timeout $(MUTATION_BUDGET_S) $(BIN)/mutmut run --max-children 2 || echo "mutmut stopped (budget of $(MUTATION_BUDGET_S) s or error)"
+	$(BIN)/python -m tests.mutation_score
+
+# The timing-sensitive tests, RUNS times in a row beside two CPU-bound processes.
+RUNS ?= 20
+stress: install-test
+	$(BIN)/python -m tests.stress --runs $(RUNS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info mutants

@@ -219,7 +219,7 @@ def trainset_examples() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
-def shared_trainset_examples() -> list[dict]:
+def shared_seed_examples() -> list[dict]:
     """The external dataset in ../shared: an optional extra, skipped (and said so) without it."""
     if not SHARED_SEED.exists():
         pytest.skip(f"optional extra: {SHARED_SEED} is not there (not part of this repository)")

@@ -53,6 +53,13 @@ async def ds(demo_db):
         yield client
 
 
+def test_demo_data_uses_the_project_trainset(demo_db, trainset_examples):
+    ours = {e["inputs"]["original_idea"] for e in trainset_examples}
+    db = sqlite_utils.Database(demo_db)
+    shown = {r[0] for r in db.execute("select distinct original_idea from prompt_history")}
+    assert len(ours & shown) > len(ours) // 2 and shown - ours  # ours, and generated ones
+
+
 def test_every_table_view_column_and_query_is_described(demo_db):
     db = sqlite_utils.Database(demo_db)
     tables = DB_META["tables"]

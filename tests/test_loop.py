@@ -17,7 +17,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import TRAINSET, dummy_lm, running
+from tests.conftest import SHARED_SEED, TRAINSET, dummy_lm, running
 from writer import evaluate, metrics, programs, trainset
 from writer.app import create_app
 from writer.cli import cli
@@ -305,6 +305,24 @@ def test_broken_trainset_gets_a_report_and_the_rest_compiles(tmp_path, trainset_
     demos = loaded.module.predictors()[0].demos
     assert len(demos) == 4 and all(d["framework"] in FRAMEWORKS for d in demos)
     assert TRAINSET.read_bytes() == before  # compiling never rewrites its input
+
+
+def test_shared_seed_dataset_mixes_with_ours(shared_seed_examples, trainset_examples, tmp_path):
+    """Optional extra, run only when ../shared is there: the external seed dataset loads with
+    the same loader, none of its records is dropped, and it compiles together with ours."""
+    examples, report = trainset.load([SHARED_SEED, TRAINSET])
+    assert report.read == len(shared_seed_examples) + len(trainset_examples)
+    assert report.dropped == [] and len(examples) == report.read
+    out = invoke(
+        "compile",
+        "--trainset",
+        str(SHARED_SEED),
+        "--trainset",
+        str(TRAINSET),
+        "-o",
+        str(tmp_path / "mixed.json"),
+    )
+    assert f"{report.read} records read, {report.read} kept, 0 dropped." in out
 
 
 async def test_the_whole_loop(tmp_path, trainset_examples):
