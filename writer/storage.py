@@ -486,6 +486,7 @@ class HistoryWriter:
 
     def _replay(self) -> None:
         """Move spooled rows into the database; the spool is truncated only after COMMIT."""
+
         def committed(inserted: int) -> None:
             # Counted before the spool is emptied, so /health never sees the rows in neither.
             self.rows_replayed += inserted
