@@ -310,3 +310,10 @@ async def test_write_failure_answers_200_with_persistence_failed(db_path):
             "/api/v1/improve-prompt", json={"idea": "Plan a sprint", "mode": "nlac"}
         )
         assert isinstance(again.json()["id"], int)
+
+
+async def test_unknown_api_routes_answer_json_404_naming_the_path(client):
+    for path in ("/api/v1/nope", "/api/v2/improve-prompt", "/api"):
+        r = await client.get(path)
+        assert r.status_code == 404
+        assert r.json() == {"detail": f"{path}: no such API route; see /api/v1/openapi.json"}

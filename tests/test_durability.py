@@ -290,3 +290,31 @@ async def test_refused_request_in_a_busy_batch_spares_the_others(db_path):
     )
     ideas = stored_ideas(db_path)
     assert len(ideas) == 60 and not any(i.startswith("bad") for i in ideas)
+
+
+async def test_open_breaker_refuses_calls_without_touching_the_database(db_path):
+    """Feedback and evaluation writes are never spooled: with the breaker open each one is
+    refused at once (503 upstream), and every call of the batch gets its own refusal."""
+    migrate(db_path)
+    writer = HistoryWriter(db_path, breaker_cooldown_s=300)
+    writer.start()
+    touched: list[int] = []
+
+    def call(conn: sqlite3.Connection) -> int:
+        touched.append(1)
+        return 1
+
+    try:
+        writer.last_error = "OperationalError: disk I/O error"
+        writer.breaker_opened_at = time.monotonic()  # as after failed writes
+        futures = [writer.submit_call(call) for _ in range(3)]
+        for future in futures:
+            with pytest.raises(sqlite3.OperationalError, match="not taking writes.*disk I/O"):
+                future.result(10)
+        with pytest.raises(sqlite3.OperationalError, match="not taking writes"):
+            await writer.execute(call)
+        assert touched == []
+        writer.breaker_opened_at = None
+        assert await writer.execute(call) == 1 and touched == [1]
+    finally:
+        writer.close()
