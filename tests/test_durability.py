@@ -318,3 +318,68 @@ async def test_open_breaker_refuses_calls_without_touching_the_database(db_path)
         assert await writer.execute(call) == 1 and touched == [1]
     finally:
         writer.close()
+
+
+def test_each_call_in_a_batch_gets_its_own_outcome(db_path):
+    """A refused call, a database error and a bug in one batch: each future gets its own
+    error, the good calls commit, and the writer thread keeps going."""
+    migrate(db_path)
+    writer = HistoryWriter(db_path, breaker_threshold=100)
+    writer.start()
+
+    def insert(conn: sqlite3.Connection) -> int:
+        return conn.execute(
+            "INSERT INTO prompt_history (created_at, original_idea) VALUES ('2026', 'call')"
+        ).lastrowid
+
+    def unknown(conn: sqlite3.Connection) -> None:
+        raise LookupError("no history row 7")
+
+    def bad_sql(conn: sqlite3.Connection) -> None:
+        conn.execute("SELEC 1")
+
+    def bug(conn: sqlite3.Connection) -> None:
+        raise RuntimeError("a bug in the call")
+
+    try:
+        commits = writer.commits
+        # A slow first call, so the others queue up and are taken as one batch.
+        first = writer.submit_call(lambda conn: time.sleep(0.3))
+        futures = [writer.submit_call(f) for f in (insert, unknown, bad_sql, bug, insert)]
+        assert first.result(10) is None
+        assert futures[0].result(10) == 1 and futures[4].result(10) == 2
+        with pytest.raises(LookupError, match="no history row 7"):
+            futures[1].result(10)
+        with pytest.raises(sqlite3.OperationalError, match="SELEC"):
+            futures[2].result(10)
+        with pytest.raises(RuntimeError, match="a bug"):
+            futures[3].result(10)
+        assert writer.commits == commits + 3  # the sleep and the two inserts
+        assert "OperationalError" in writer.last_error and "SELEC" in writer.last_error
+        # Still writing.
+        assert writer.submit([row(1)]).result(10).ids == [3]
+    finally:
+        writer.close()
+    assert writer.submit([row(2)]).exception(1).args[0] == "the history writer is not running"
+
+
+def test_rows_with_nowhere_to_go_are_refused_not_acknowledged(db_path, tmp_path):
+    """The database is locked and the spool cannot be written: the request gets the error."""
+    migrate(db_path)
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    writer = HistoryWriter(db_path, busy_timeout_ms=50, spool_file=blocked / "spool.jsonl")
+    writer.start()
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        futures = [writer.submit([row(n)]) for n in range(2)]
+        for future in futures:
+            assert isinstance(future.exception(10), OSError)
+        assert writer.last_error.startswith(("NotADirectoryError", "FileExistsError", "OSError"))
+        assert writer.rows_spooled == 0
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+        writer.close()
+    assert sqlite_utils.Database(db_path)["prompt_history"].count == 0
