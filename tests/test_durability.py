@@ -383,3 +383,26 @@ def test_rows_with_nowhere_to_go_are_refused_not_acknowledged(db_path, tmp_path)
         blocker.close()
         writer.close()
     assert sqlite_utils.Database(db_path)["prompt_history"].count == 0
+
+
+def test_spooled_and_replayed_rows_add_up_over_several_outages(db_path, tmp_path):
+    migrate(db_path)
+    writer = HistoryWriter(db_path, busy_timeout_ms=50, spool_file=tmp_path / "spool.jsonl")
+    writer.start()
+    try:
+        for outage, size in enumerate((2, 3)):
+            blocker = sqlite3.connect(db_path, isolation_level=None)
+            blocker.execute("BEGIN EXCLUSIVE")
+            try:
+                assert writer.submit([row(n) for n in range(size)]).result(10).spooled
+            finally:
+                blocker.execute("ROLLBACK")
+                blocker.close()
+            assert writer.submit([row(9)]).result(10).ids  # commits, then replays
+            deadline = time.monotonic() + 10
+            while writer.spool.rows and time.monotonic() < deadline:
+                time.sleep(0.01)
+        assert writer.rows_spooled == 5 and writer.rows_replayed == 5
+    finally:
+        writer.close()
+    assert sqlite_utils.Database(db_path)["prompt_history"].count == 7
