@@ -390,7 +390,7 @@ def test_spooled_and_replayed_rows_add_up_over_several_outages(db_path, tmp_path
     writer = HistoryWriter(db_path, busy_timeout_ms=50, spool_file=tmp_path / "spool.jsonl")
     writer.start()
     try:
-        for outage, size in enumerate((2, 3)):
+        for size in (2, 3):
             blocker = sqlite3.connect(db_path, isolation_level=None)
             blocker.execute("BEGIN EXCLUSIVE")
             try:
