@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import stat
 import sqlite3
 import subprocess
 import sys
@@ -566,3 +567,8 @@ def test_spool_file_is_jsonl_with_one_row_per_line(tmp_path):
         "c",
     ]
     assert Spool(spool.path).rows == 3 and spool.rows == 3
+    # Readable text (not \u escapes), private to the user, and its age survives a restart.
+    assert '"original_idea": "ñ"' in spool.path.read_text(encoding="utf-8")
+    assert stat.S_IMODE(spool.path.stat().st_mode) == 0o600
+    reopened = Spool(spool.path)
+    assert reopened.oldest is not None and 0 <= time.time() - reopened.oldest < 60
