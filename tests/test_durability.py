@@ -8,6 +8,7 @@ came before its COMMIT finds its rows missing, however short the gap would other
 from __future__ import annotations
 
 import asyncio
+import json
 import sqlite3
 import threading
 import time
@@ -256,7 +257,7 @@ def test_writer_job_is_all_or_nothing_and_spares_the_others(db_path, where, bad)
         good_before = [row(n, original_idea=f"before {n}") for n in range(2)]
         broken = [row(n, original_idea=f"broken {n}") for n in range(5)]
         broken[POSITIONS[where]].update(bad)
-        good_after = [row(n, original_idea=f"after {n}") for n in range(3)]
+        good_after = [row(n, original_idea=f"after {n}", guardrails=["á", "b"]) for n in range(3)]
         batch = [_Job(good_before), _Job(broken), _Job(good_after)]
         for n, r in enumerate(r for job in batch for r in job.rows):
             r["row_key"] = f"key-{n}"
@@ -267,6 +268,9 @@ def test_writer_job_is_all_or_nothing_and_spares_the_others(db_path, where, bad)
     assert len(results[0]) == 2 and len(results[2]) == 3
     assert stored_ideas(db_path) == ["before 0", "before 1", "after 0", "after 1", "after 2"]
     assert visible(db_path, results[0] + results[2]) == 5
+    db = sqlite_utils.Database(db_path)
+    guardrails = [r[0] for r in db.execute("SELECT guardrails FROM prompt_history WHERE id > 2")]
+    assert [json.loads(g) for g in guardrails] == [["á", "b"]] * 3  # stored as JSON text
 
 
 async def test_refused_request_in_a_busy_batch_spares_the_others(db_path):
@@ -406,3 +410,13 @@ def test_spooled_and_replayed_rows_add_up_over_several_outages(db_path, tmp_path
     finally:
         writer.close()
     assert sqlite_utils.Database(db_path)["prompt_history"].count == 7
+
+
+def test_spool_read_counts_every_unusable_line(tmp_path):
+    path = tmp_path / "spool.jsonl"
+    assert Spool(path).read().rows == [] and Spool(path).read().torn_lines == 0  # no file yet
+    Spool(path).append([{"row_key": "a"}])
+    with open(path, "ab") as f:
+        f.write(b'{"no_row_key": 1}\n["a list"]\n{"row_key": "b"}\n{"torn": ')
+    contents = Spool(path).read()
+    assert [r["row_key"] for r in contents.rows] == ["a", "b"] and contents.torn_lines == 3
