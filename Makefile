@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-test serve test lint browser clean
+.PHONY: install install-test serve test lint browser screenshots mutation stress clean
 
 $(BIN)/.installed: pyproject.toml
 	@test -n "$(PYTHON)" && $(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
@@ -55,5 +55,33 @@ browser:
 test: lint browser
 	$(BIN)/python -m pytest
 
+# The README's screenshots in docs/screenshots are rewritten only here, never by `make test`.
+screenshots: install-test browser
+	UPDATE_SCREENSHOTS=1 $(BIN)/python -m pytest tests/test_browser.py -q
+
+# Mutation testing (mutmut; see [tool.mutmut] in pyproject.toml and docs/testing.md) of the
+# writer, records validation, the spool and the API's error mapping, within a time budget.
+# An interrupted run keeps what it checked in mutants/; run it again to go on.
+# MUTANTS picks the functions (mutmut names; methods are xǁClassǁname): the write path, not
+# its status reports, log texts, OpenAPI document or WAL/retention maintenance.
+MUTATION_BUDGET_S ?= 3600
+MUTANTS ?= $(foreach f,_params _extract _batch_json _settle _resolve _enqueue _submit submit \
+	_wait close _loop _run _handle _commit _insert_jobs _run_calls _to_spool _replay _failed \
+	_succeeded breaker _connection _file_identity _disconnect replay_spool,'writer.storage.x*ǁ$(f)__mutmut_*' 'writer.storage.x_$(f)__mutmut_*') \
+	'writer.records.*' \
+	$(foreach f,__init__ locked append read truncate,'writer.spool.x*ǁ$(f)__mutmut_*') 'writer.spool.x_spool_path__mutmut_*' \
+	$(foreach f,_no_duplicate_keys read_json require_write_token client_name improve_prompt \
+	write_history write_feedback no_route,'writer.api.x_$(f)__mutmut_*')
+mutation: install-test
+	$(BIN)/python -m pip install --quiet -e '.[mutation]'
+	timeout $(MUTATION_BUDGET_S) $(BIN)/mutmut run --max-children 2 $(MUTANTS) \
+		|| echo "mutmut stopped (budget of $(MUTATION_BUDGET_S) s, or an error above)"
+	$(BIN)/python -m tests.mutation_score $(MUTANTS)
+
+# The timing-sensitive tests, RUNS times in a row beside two CPU-bound processes.
+RUNS ?= 20
+stress: install-test
+	$(BIN)/python -m tests.stress --runs $(RUNS)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info
+	rm -rf $(VENV) .pytest_cache .ruff_cache *.egg-info mutants

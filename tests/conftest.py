@@ -23,7 +23,10 @@ from writer.app import create_app
 from writer.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED = ROOT.parent / "shared" / "datasets" / "seed-fewshot-train.json"
+# The project's own trainset (written for this project): required, never skipped.
+TRAINSET = ROOT / "data" / "trainset.json"
+# The external seed dataset: only for the optional extra checks that run when it is there.
+SHARED_SEED = ROOT.parent / "shared" / "datasets" / "seed-fewshot-train.json"
 
 # Nothing in the tests may reach a real provider or the internet.
 os.environ["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
@@ -209,7 +212,15 @@ def serve(db_path: Path) -> Iterator[callable]:
 
 
 @pytest.fixture(scope="session")
-def seed_examples() -> list[dict]:
-    if not SEED.exists():
-        pytest.skip(f"{SEED} is missing (it ships in ../shared/datasets)")
-    return json.loads(SEED.read_text(encoding="utf-8"))
+def trainset_examples() -> list[dict]:
+    """data/trainset.json: part of the repository, so a missing file is a failure, not a skip."""
+    assert TRAINSET.is_file(), f"{TRAINSET} is missing; it is part of the repository"
+    return json.loads(TRAINSET.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def shared_seed_examples() -> list[dict]:
+    """The external dataset in ../shared: an optional extra, skipped (and said so) without it."""
+    if not SHARED_SEED.exists():
+        pytest.skip(f"optional extra: {SHARED_SEED} is not there (not part of this repository)")
+    return json.loads(SHARED_SEED.read_text(encoding="utf-8"))

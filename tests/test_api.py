@@ -70,9 +70,19 @@ async def test_nlac_improvement_is_recorded_and_browsable(client, db_path):
     assert page.status_code == 200, page.text
     [shown] = page.json()["rows"]
     assert shown["improved_prompt"] == body["improved_prompt"]
-    # Full-text search finds it by a word of the idea, accents folded.
+    # Full-text search finds it by a word of the idea.
     found = await client.get("/prompt_history/prompt_history.json?_search=consulta&_shape=array")
     assert [item["id"] for item in found.json()] == [body["id"]]
+    # Accents folded: "canción" is found as "cancion" and "CANCIÓN", and the other way round.
+    song = await client.post(
+        "/api/v1/improve-prompt",
+        json={"idea": "Escribe una canción para el cumpleaños de mi abuela", "mode": "nlac"},
+    )
+    for word in ("cancion", "CANCIÓN", "canción", "cumpleanos"):
+        found = await client.get(
+            "/prompt_history/prompt_history.json", params={"_search": word, "_shape": "array"}
+        )
+        assert [item["id"] for item in found.json()] == [song.json()["id"]], word
 
 
 async def test_legacy_mode_uses_dspy_and_records_model_fields(client, db_path):
@@ -113,6 +123,8 @@ async def test_request_id_is_echoed_or_generated(client, db_path):
         ({"idea": "   hi   "}, "idea"),
         ({"idea": 42}, "idea"),
         ({"idea": "Design an API", "context": "x" * 5001}, "context"),
+        ({"idea": "x" * 20_001}, "idea"),
+        ({"idea": "x" * 25_000}, "idea"),
         ({"idea": "Design an API", "mode": "fast"}, "mode"),
         ({"idea": "Design an API", "context": None}, "context"),
     ],
@@ -122,6 +134,15 @@ async def test_invalid_fields_are_400_naming_the_field(client, db_path, body, fi
     assert r.status_code == 400
     assert r.json()["detail"].startswith(field), r.json()
     assert rows(db_path) == []
+
+
+async def test_the_longest_allowed_fields_are_accepted(client, db_path):
+    """The limits are exact: 20,000 characters of idea and 5,000 of context pass."""
+    body = {"idea": "Plan a trip " + "y" * (20_000 - 12), "context": "c" * 5000, "mode": "nlac"}
+    r = await client.post("/api/v1/improve-prompt", json=body)
+    assert r.status_code == 200, r.text[:300]
+    [row] = rows(db_path)
+    assert len(row["original_idea"]) == 20_000 and len(row["context"]) == 5000
 
 
 @pytest.mark.parametrize(
@@ -283,7 +304,36 @@ async def test_invalid_history_stores_nothing(client, db_path, body, phrase):
 async def test_openapi_document_lists_the_write_endpoints(client):
     doc = (await client.get("/api/v1/openapi.json")).json()
     assert {"/api/v1/improve-prompt", "/api/v1/history", "/health"} <= doc["paths"].keys()
-    assert "idea" in doc["components"]["schemas"]["ImproveRequest"]["properties"]
+    schemas = doc["components"]["schemas"]
+    improve = schemas["ImproveRequest"]
+    assert improve["required"] == ["idea"]
+    assert improve["properties"]["idea"]["maxLength"] == 20_000
+    assert improve["properties"]["context"]["maxLength"] == 5000
+    assert improve["properties"]["mode"]["enum"] == ["legacy", "nlac"]
+    record = schemas["HistoryRecord"]
+    assert set(record["required"]) == {"original_idea", "improved_prompt"}
+    assert record["additionalProperties"] is False  # unknown fields are refused
+    assert record["properties"]["confidence"]["anyOf"][0]["maximum"] == 1
+    # The documented statuses, each with the {"detail"} error schema.
+    codes = {
+        ("/api/v1/improve-prompt", "200", "400", "413", "502", "503", "504"),
+        ("/api/v1/history", "201", "400", "409", "413", "503"),
+        ("/api/v1/history/{id}/feedback", "201", "400", "404", "409", "413", "503"),
+    }
+    for path, *statuses in codes:
+        responses = doc["paths"][path]["post"]["responses"]
+        assert set(responses) == set(statuses), path
+        for status in statuses[1:]:
+            ref = responses[status]["content"]["application/json"]["schema"]["$ref"]
+            assert ref == "#/components/schemas/Error"
+    # Every reference resolves.
+    text = json.dumps(doc)
+    for name in re.findall(r'"#/components/schemas/([^"]+)"', text):
+        assert name in schemas, name
+    # The schema and the validator agree: a record with every documented field is accepted.
+    full = {"original_idea": "idea", "improved_prompt": "prompt", "confidence": 1, "guardrails": []}
+    assert set(full) <= record["properties"].keys()
+    assert (await client.post("/api/v1/history", json=full)).status_code == 201
 
 
 async def test_recording_off_still_answers(db_path):
@@ -315,3 +365,10 @@ async def test_write_failure_answers_200_with_persistence_failed(db_path):
             "/api/v1/improve-prompt", json={"idea": "Plan a sprint", "mode": "nlac"}
         )
         assert isinstance(again.json()["id"], int)
+
+
+async def test_unknown_api_routes_answer_json_404_naming_the_path(client):
+    for path in ("/api/v1/nope", "/api/v2/improve-prompt", "/api"):
+        r = await client.get(path)
+        assert r.status_code == 404
+        assert r.json() == {"detail": f"{path}: no such API route; see /api/v1/openapi.json"}

@@ -23,7 +23,9 @@ def llm_settings(db_path, base_url: str, **overrides) -> Settings:
         llm_model="gpt-4o-mini",
         llm_base_url=base_url,
         openai_api_key=SECRET,
-        llm_timeout_s=5,
+        # Generous: on a loaded 2-core machine litellm's first call alone took over 5 s. The
+        # tests about timeouts set their own.
+        llm_timeout_s=60,
         llm_max_retries=0,
     )
     values.update(overrides)

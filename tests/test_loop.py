@@ -1,6 +1,6 @@
 """The loop: feedback -> export -> compile -> serve the program -> evaluate, all for real.
 
-The seed trainset (../shared/datasets) goes in through the API, gets feedback, comes out as
+The project's trainset (data/trainset.json) goes in through the API, gets feedback, comes out as
 a trainset, compiles (LabeledFewShot, no LLM), is served (DummyLM as the LLM: the demos must
 reach it), and an evaluation run is stored and read back through Datasette.
 """
@@ -12,13 +12,12 @@ import os
 import signal
 import sqlite3
 import time
-from pathlib import Path
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
-from tests.conftest import dummy_lm, running
+from tests.conftest import SHARED_SEED, TRAINSET, dummy_lm, running
 from writer import evaluate, metrics, programs, trainset
 from writer.app import create_app
 from writer.cli import cli
@@ -30,7 +29,7 @@ pytestmark = pytest.mark.anyio
 
 
 def history_record(example: dict) -> dict:
-    """A seed example as the extension would POST it to /api/v1/history."""
+    """A trainset example as the extension would POST it to /api/v1/history."""
     out = example["outputs"]
     return {
         "original_idea": example["inputs"]["original_idea"],
@@ -52,14 +51,14 @@ def invoke(*args: str) -> str:
     return result.output
 
 
-async def seeded(client: httpx.AsyncClient, seed_examples: list[dict]) -> list[int]:
-    r = await client.post("/api/v1/history", json=[history_record(e) for e in seed_examples])
+async def seeded(client: httpx.AsyncClient, trainset_examples: list[dict]) -> list[int]:
+    r = await client.post("/api/v1/history", json=[history_record(e) for e in trainset_examples])
     assert r.status_code == 201, r.text
     return r.json()["ids"]
 
 
-async def test_feedback_is_validated_and_the_latest_counts(client, db_path, seed_examples):
-    (row_id,) = await seeded(client, seed_examples[:1])
+async def test_feedback_is_validated_and_the_latest_counts(client, db_path, trainset_examples):
+    (row_id,) = await seeded(client, trainset_examples[:1])
     url = f"/api/v1/history/{row_id}/feedback"
     bad = [
         ({"outcome": "loved"}, "outcome"),
@@ -144,8 +143,8 @@ async def give_feedback(client, ids: list[int]) -> dict[int, str]:
     return outcomes
 
 
-async def test_exports_in_every_format(client, db_path, tmp_path, seed_examples):
-    ids = await seeded(client, seed_examples)
+async def test_exports_in_every_format(client, db_path, tmp_path, trainset_examples):
+    ids = await seeded(client, trainset_examples)
     outcomes = await give_feedback(client, ids)
     rejected = sum(o == "rejected" for o in outcomes.values())
 
@@ -155,8 +154,8 @@ async def test_exports_in_every_format(client, db_path, tmp_path, seed_examples)
     assert len(exported) == len(ids) - rejected
     for record in exported:  # exactly the seed's shape
         assert set(record) == {"inputs", "outputs"}
-        assert set(record["inputs"]) == set(seed_examples[0]["inputs"])
-        assert set(record["outputs"]) == set(seed_examples[0]["outputs"])
+        assert set(record["inputs"]) == set(trainset_examples[0]["inputs"])
+        assert set(record["outputs"]) == set(trainset_examples[0]["outputs"])
         assert isinstance(record["outputs"]["guardrails"], str)
     edited = [r for r in exported if r["outputs"]["role"].startswith("You are editor")]
     assert len(edited) == sum(o == "edited" for o in outcomes.values())
@@ -164,9 +163,12 @@ async def test_exports_in_every_format(client, db_path, tmp_path, seed_examples)
     assert edited[0]["outputs"]["guardrails"] == "1. One\n2. Two\n3. Three"
     assert edited[0]["outputs"]["framework"] == "chain-of-thought"
     # Exported history and the seed trainset mix: same shape, same loader.
-    mixed, report = trainset.load([out, Path(seed_examples_path())])
-    assert report.read == len(exported) + len(seed_examples)
-    assert all(d.reason.startswith("duplicate") for d in report.dropped)
+    mixed, report = trainset.load([out, TRAINSET])
+    assert report.read == len(exported) + len(trainset_examples)
+    # Every exported idea came from the trainset, so each trainset copy is a duplicate.
+    assert len(report.dropped) == len(exported)
+    assert all(d.reason.startswith("duplicate (of train.json") for d in report.dropped)
+    assert len(mixed) == len(trainset_examples)
 
     only = tmp_path / "edited.json"
     invoke(
@@ -242,17 +244,11 @@ async def test_exports_in_every_format(client, db_path, tmp_path, seed_examples)
     assert len(view) == len(exported)
 
 
-def seed_examples_path() -> Path:
-    from tests.conftest import SEED
-
-    return SEED
-
-
-def test_broken_trainset_gets_a_report_and_the_rest_compiles(tmp_path, seed_examples):
+def test_broken_trainset_gets_a_report_and_the_rest_compiles(tmp_path, trainset_examples):
     broken = tmp_path / "broken.jsonl"
-    good = seed_examples[2]
+    before = TRAINSET.read_bytes()
     lines = [
-        json.dumps(seed_examples[0]),  # duplicate of the seed's first
+        json.dumps(trainset_examples[0]),  # duplicate of the trainset's first
         json.dumps({"inputs": {"original_idea": ""}, "outputs": {}}),
         json.dumps({"question": "not the shape"}),
         json.dumps({"inputs": {"original_idea": "Un test"}, "outputs": {"improved_prompt": "x"}}),
@@ -276,7 +272,7 @@ def test_broken_trainset_gets_a_report_and_the_rest_compiles(tmp_path, seed_exam
         [
             "compile",
             "--trainset",
-            str(seed_examples_path()),
+            str(TRAINSET),
             "--trainset",
             str(broken),
             "-k",
@@ -288,9 +284,10 @@ def test_broken_trainset_gets_a_report_and_the_rest_compiles(tmp_path, seed_exam
     )
     assert result.exit_code == 0, result.output
     text = result.output
-    assert "36 records read, 31 kept, 5 dropped." in text
+    n = len(trainset_examples)
+    assert f"{n + 6} records read, {n + 1} kept, 5 dropped." in text
     for reason in (
-        "broken.jsonl #1: duplicate (of seed-fewshot-train.json #1)",
+        "broken.jsonl #1: duplicate (of trainset.json #1)",
         "broken.jsonl #2: original_idea is empty",
         "broken.jsonl #3: not in the {inputs, outputs} shape",
         "broken.jsonl #4: improved_prompt is empty or shorter",
@@ -300,17 +297,35 @@ def test_broken_trainset_gets_a_report_and_the_rest_compiles(tmp_path, seed_exam
         assert reason in text, reason
     meta = json.loads(programs.meta_path(output).read_text())
     assert meta["optimizer"] == "labeled" and meta["k"] == 4 and meta["demos"] == 4
-    assert meta["trainset_size"] == 31 and meta["dropped"] == 5
+    assert meta["trainset_size"] == n + 1 and meta["dropped"] == 5
     assert meta["program_sha256"] == programs.file_sha256(output)
-    examples, _ = trainset.load([seed_examples_path(), broken])
+    examples, _ = trainset.load([TRAINSET, broken])
     assert meta["trainset_sha256"] == trainset.digest(examples)
     loaded = programs.load(output)
     demos = loaded.module.predictors()[0].demos
     assert len(demos) == 4 and all(d["framework"] in FRAMEWORKS for d in demos)
-    assert good  # the seed itself is untouched input
+    assert TRAINSET.read_bytes() == before  # compiling never rewrites its input
 
 
-async def test_the_whole_loop(tmp_path, seed_examples):
+def test_shared_seed_dataset_mixes_with_ours(shared_seed_examples, trainset_examples, tmp_path):
+    """Optional extra, run only when ../shared is there: the external seed dataset loads with
+    the same loader, none of its records is dropped, and it compiles together with ours."""
+    examples, report = trainset.load([SHARED_SEED, TRAINSET])
+    assert report.read == len(shared_seed_examples) + len(trainset_examples)
+    assert report.dropped == [] and len(examples) == report.read
+    out = invoke(
+        "compile",
+        "--trainset",
+        str(SHARED_SEED),
+        "--trainset",
+        str(TRAINSET),
+        "-o",
+        str(tmp_path / "mixed.json"),
+    )
+    assert f"{report.read} records read, {report.read} kept, 0 dropped." in out
+
+
+async def test_the_whole_loop(tmp_path, trainset_examples):
     db = tmp_path / "history.db"
     program_path = tmp_path / "models" / "improver.json"
     settings = Settings(_env_file=None, sqlite_db_path=db, dspy_compiled_path=program_path)
@@ -320,7 +335,7 @@ async def test_the_whole_loop(tmp_path, seed_examples):
         # No program yet: zero-shot.
         r = await client.post("/api/v1/improve-prompt", json={"idea": "Escribe un hook de React"})
         assert r.json()["backend"] == "zero-shot"
-        ids = await seeded(client, seed_examples)
+        ids = await seeded(client, trainset_examples)
         await give_feedback(client, ids)
         train = tmp_path / "train.json"
         invoke("export", "--format", "dspy", "-o", str(train), "--db", str(db))
@@ -383,7 +398,7 @@ async def test_the_whole_loop(tmp_path, seed_examples):
 
         # Evaluate zero-shot and few-shot on the seed, the way the CLI does; store both.
         invoke("compile", "--trainset", str(train), "-k", "3", "-o", str(program_path))
-        examples, _ = trainset.load([seed_examples_path()])
+        examples, _ = trainset.load([TRAINSET])
         examples = examples[:6]
         zero = LegacyImprover(
             settings.model_copy(update={"dspy_compiled_path": None}), lm=dummy_lm(50)
@@ -417,12 +432,12 @@ async def test_the_whole_loop(tmp_path, seed_examples):
         assert outcomes and outcomes[0]["rated"] > 0
 
 
-async def test_knn_program_picks_the_nearest_examples(tmp_path, seed_examples):
+async def test_knn_program_picks_the_nearest_examples(tmp_path, trainset_examples):
     program_path = tmp_path / "knn.json"
     invoke(
         "compile",
         "--trainset",
-        str(seed_examples_path()),
+        str(TRAINSET),
         "--optimizer",
         "knn",
         "-k",
@@ -431,9 +446,11 @@ async def test_knn_program_picks_the_nearest_examples(tmp_path, seed_examples):
         str(program_path),
     )
     loaded = programs.load(program_path)
-    assert loaded.meta["demos"] == 30 and len(loaded.pool) == 30
-    nearest = loaded.demos_for("Crea un componente Modal con backdrop y animación", "")
-    assert nearest[0]["original_idea"] == "Crea un componente Modal con backdrop"
+    n = len(trainset_examples)
+    assert loaded.meta["demos"] == n and len(loaded.pool) == n
+    idea = "Quiero montar un huerto con tomates en la terraza"
+    nearest = loaded.demos_for(idea, "")
+    assert nearest[0]["original_idea"] == "Quiero montar un pequeño huerto en la terraza"
     assert len(nearest) == 2
 
     lm = dummy_lm(5)
@@ -441,15 +458,15 @@ async def test_knn_program_picks_the_nearest_examples(tmp_path, seed_examples):
         _env_file=None, sqlite_db_path=tmp_path / "h.db", dspy_compiled_path=program_path
     )
     improver = LegacyImprover(settings, lm=lm, programs=programs.from_settings(settings))
-    improvement = await improver.improve("Crea un componente Modal con backdrop y animación", "")
+    improvement = await improver.improve(idea, "")
     assert improvement.backend == "few-shot" and improvement.program_hash == loaded.hash
     sent = json.dumps(lm.history[-1]["messages"], ensure_ascii=False)
-    assert "Crea un componente Modal con backdrop" in sent
-    assert "Documenta una función en TypeScript" not in sent  # not near: not sent
+    assert "Quiero montar un pequeño huerto en la terraza" in sent
+    assert "Write a speech for my sister's wedding" not in sent  # not near: not sent
 
 
 def test_eval_and_bootstrap_against_a_real_llm_server(
-    fake_llm, tmp_path, seed_examples, monkeypatch
+    fake_llm, tmp_path, trainset_examples, monkeypatch
 ):
     for key, value in {
         "LLM_PROVIDER": "openai",
@@ -462,7 +479,7 @@ def test_eval_and_bootstrap_against_a_real_llm_server(
     out = invoke(
         "compile",
         "--trainset",
-        str(seed_examples_path()),
+        str(TRAINSET),
         "--optimizer",
         "bootstrap",
         "-k",
@@ -476,12 +493,12 @@ def test_eval_and_bootstrap_against_a_real_llm_server(
         == "openai/gpt-4o-mini"
     )
 
-    out = invoke("eval", "--dataset", str(seed_examples_path()), "--limit", "4", "--db", str(db))
+    out = invoke("eval", "--dataset", str(TRAINSET), "--limit", "4", "--db", str(db))
     assert "| 1 (this run) | zero-shot | - | 4 | 0 |" in out
     out = invoke(
         "eval",
         "--dataset",
-        str(seed_examples_path()),
+        str(TRAINSET),
         "--limit",
         "4",
         "--program",
@@ -494,7 +511,7 @@ def test_eval_and_bootstrap_against_a_real_llm_server(
     out = invoke(
         "eval",
         "--dataset",
-        str(seed_examples_path()),
+        str(TRAINSET),
         "--limit",
         "2",
         "--metric",
@@ -520,18 +537,16 @@ def test_eval_and_bootstrap_against_a_real_llm_server(
 
     monkeypatch.setenv("LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
     started = time.monotonic()
-    result = CliRunner().invoke(
-        cli, ["eval", "--dataset", str(seed_examples_path()), "--db", str(db)]
-    )
+    result = CliRunner().invoke(cli, ["eval", "--dataset", str(TRAINSET), "--db", str(db)])
     assert (
         result.exit_code == 1 and "LLM unavailable" in result.output and "--nlac" in result.output
     )
     assert time.monotonic() - started < 20
-    out = invoke("eval", "--dataset", str(seed_examples_path()), "--nlac", "--db", str(db))
+    out = invoke("eval", "--dataset", str(TRAINSET), "--nlac", "--db", str(db))
     assert "nlac" in out and conn.execute("select count(*) from eval_runs").fetchone()[0] == 4
 
 
-def test_retention_keeps_rows_with_feedback(tmp_path, seed_examples):
+def test_retention_keeps_rows_with_feedback(tmp_path, trainset_examples):
     db = tmp_path / "h.db"
     conn = open_writer(db)
     conn.execute("BEGIN")
@@ -555,9 +570,9 @@ def test_retention_keeps_rows_with_feedback(tmp_path, seed_examples):
     assert conn.execute("select count(*) from feedback").fetchone()[0] == 0
 
 
-def test_serve_reloads_the_program_on_sighup(serve, tmp_path, seed_examples):
+def test_serve_reloads_the_program_on_sighup(serve, tmp_path, trainset_examples):
     program_path = tmp_path / "improver.json"
-    invoke("compile", "--trainset", str(seed_examples_path()), "-o", str(program_path))
+    invoke("compile", "--trainset", str(TRAINSET), "-o", str(program_path))
     server = serve(DSPY_COMPILED_PATH=str(program_path))
     deadline = time.monotonic() + 30
     while (program := httpx.get(f"{server.url}/health").json()["program"])["hash"] is None:
@@ -585,14 +600,24 @@ def test_serve_reloads_the_program_on_sighup(serve, tmp_path, seed_examples):
     assert server.proc.poll() is None  # SIGHUP did not stop the server
 
 
-async def test_feedback_is_refused_not_lost_when_the_database_is_down(settings, seed_examples):
+async def test_feedback_is_refused_not_lost_when_the_database_is_down(db_path, trainset_examples):
+    settings = Settings(_env_file=None, sqlite_db_path=db_path, sqlite_busy_timeout_ms=50)
     app = create_app(settings, lm=dummy_lm())
     async with running(app) as client:
-        (row_id,) = await seeded(client, seed_examples[:1])
-        app.state.writer.breaker_opened_at = time.monotonic()  # as after 5 failed writes
-        r = await client.post(f"/api/v1/history/{row_id}/feedback", json={"outcome": "accepted"})
+        (row_id,) = await seeded(client, trainset_examples[:1])
+        # A real failure: another connection holds the write lock past the busy timeout.
+        blocker = sqlite3.connect(db_path, isolation_level=None)
+        blocker.execute("BEGIN EXCLUSIVE")
+        try:
+            r = await client.post(
+                f"/api/v1/history/{row_id}/feedback", json={"outcome": "accepted"}
+            )
+        finally:
+            blocker.execute("ROLLBACK")
+            blocker.close()
         assert r.status_code == 503 and "nothing was stored" in r.json()["detail"]
-        app.state.writer.breaker_opened_at = None
+        assert "locked" in r.json()["detail"]
+        assert sqlite3.connect(db_path).execute("select count(*) from feedback").fetchone() == (0,)
         r = await client.post(f"/api/v1/history/{row_id}/feedback", json={"outcome": "accepted"})
         assert r.status_code == 201
         rows = (await client.get("/prompt_history/feedback.json?_shape=array")).json()

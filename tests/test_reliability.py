@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import threading
@@ -379,7 +379,11 @@ async def test_retention_deletes_old_rows_keeps_legacy_and_stays_consistent(db_p
 
 
 def test_wal_stays_bounded_under_writes_with_readers(db_path):
-    """A long write load while Datasette pages are read: the WAL never passes 64 MB."""
+    """A long write load while Datasette pages are read: the WAL keeps being restarted.
+
+    The load is a fixed amount of data (not a fixed time, so a slow machine writes as much,
+    only later), and the bound is relative to it: a WAL that is never restarted (no
+    checkpoints, or readers pinning it) grows past the data written, so it fails."""
     server = ServeProcess(
         db_path, {"SQLITE_CHECKPOINT_INTERVAL_S": "0.5", "SQLITE_RETENTION_DAYS": "0"}
     ).start()
@@ -402,11 +406,12 @@ def test_wal_stays_bounded_under_writes_with_readers(db_path):
     for t in helpers:
         t.start()
     text = "load " + "y" * 3000
-    written = 0
+    target_mb, written = 48, 0
+    started = time.monotonic()
     try:
-        with httpx.Client(base_url=server.url, timeout=30) as http:
-            started = time.monotonic()
-            while time.monotonic() - started < 8:
+        with httpx.Client(base_url=server.url, timeout=60) as http:
+            while written * 6000 / 1e6 < target_mb:
+                assert time.monotonic() - started < 300, f"only {written} rows in 300 s"
                 r = http.post(
                     "/api/v1/history",
                     json=[{"original_idea": text, "improved_prompt": text} for _ in range(100)],
@@ -419,9 +424,13 @@ def test_wal_stays_bounded_under_writes_with_readers(db_path):
             t.join()
         server.stop()
     data_mb = written * 6000 / 1e6
-    assert data_mb > 40, f"only {data_mb:.0f} MB written"
-    assert max(sizes) < 64 * 1024 * 1024, f"WAL reached {max(sizes) / 1e6:.0f} MB"
-    print(f"\nwrote {written} rows (~{data_mb:.0f} MB), WAL peaked at {max(sizes) / 1e6:.1f} MB")
+    peak_mb = max(sizes) / 1e6
+    # 60 % of the data written (and the 64 MB journal_size_limit); ~17 MB is typical.
+    assert peak_mb < min(64, data_mb * 0.6), f"WAL reached {peak_mb:.0f} MB for {data_mb:.0f} MB"
+    print(
+        f"\nwrote {written} rows (~{data_mb:.0f} MB) in {time.monotonic() - started:.0f} s, "
+        f"WAL peaked at {peak_mb:.1f} MB"
+    )
 
 
 def test_backup_while_serving_and_restore_round_trip(db_path, tmp_path):
@@ -550,4 +559,16 @@ def test_spool_file_is_jsonl_with_one_row_per_line(tmp_path):
     lines = spool.path.read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["row_key"] for line in lines] == ["a", "b"]
     assert Spool(spool.path).rows == 2
-    shutil.copy(spool.path, tmp_path / "copy.jsonl")
+    # Appending keeps what is there: a second batch adds lines.
+    spool.append([{"row_key": "c"}])
+    assert [json.loads(line)["row_key"] for line in spool.path.read_text().splitlines()] == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert Spool(spool.path).rows == 3 and spool.rows == 3
+    # Readable text (not \u escapes), private to the user, and its age survives a restart.
+    assert '"original_idea": "ñ"' in spool.path.read_text(encoding="utf-8")
+    assert stat.S_IMODE(spool.path.stat().st_mode) == 0o600
+    times = [json.loads(line)["spooled_at"] for line in spool.path.read_text().splitlines()]
+    assert Spool(spool.path).oldest == min(times) and 0 <= time.time() - min(times) < 60

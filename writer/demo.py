@@ -1,6 +1,7 @@
 """Realistic generated history: for trying the dashboards, the browser tests and benchmarks.
 
-Rows look like a few months of use: ideas in English and Spanish, prompts of the real size
+Rows look like a few months of use: ideas in English and Spanish (those of the project's
+trainset, data/trainset.json, and generated ones), prompts of the real size
 (the offline improver writes them), several models with their own latency, token and cost
 profiles, a few percent of failures and fallbacks, busier weekdays; later on, few-shot
 programs answer part of the legacy requests. Some prompts get feedback (few-shot ones are
@@ -21,6 +22,7 @@ from pathlib import Path
 from writer import nlac
 from writer.improver import normalize_framework
 from writer.migrations import COLUMNS, TABLE, open_writer
+from writer.settings import PROJECT_ROOT
 from writer.storage import INSERT_SQL, iso_utc
 
 TASKS_EN = [
@@ -111,10 +113,22 @@ OUTCOME_ODDS = {
     "a81e0c55d2f9": (0.62, 0.25, 0.13),
 }
 MAX_FEEDBACK = 20_000
+TRAINSET = PROJECT_ROOT / "data" / "trainset.json"
+
+
+def trainset_ideas(path: Path = TRAINSET) -> list[tuple[str, str]]:
+    """(idea, context) of the project's own trainset, when the checkout has it."""
+    if not path.is_file():
+        return []
+    return [
+        (r["inputs"]["original_idea"], r["inputs"].get("context", ""))
+        for r in json.loads(path.read_text(encoding="utf-8"))
+    ]
 
 
 def _ideas(rng: random.Random, n: int) -> list[tuple[str, str]]:
-    ideas = set()
+    # Everyday ideas of data/trainset.json first, then generated work ideas.
+    ideas = set(trainset_ideas())
     while len(ideas) < n:
         tasks = TASKS_ES if rng.random() < 0.4 else TASKS_EN
         ideas.add((rng.choice(tasks).format(t=rng.choice(TOPICS)), rng.choice(CONTEXTS)))

@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from writer import nlac
+from writer import nlac, sections
 from writer.settings import Settings
 from writer.text import fold
 
@@ -410,13 +410,37 @@ class LegacyImprover:
         improved = str(getattr(p, "improved_prompt", "") or "").strip()
         if not improved:
             raise LLMFailure("unusable", "the answer had no improved_prompt")
+        # What had to be repaired is said in `reasoning`, so the row shows it too.
+        notes: list[str] = []
+        found = sections.parse(improved)
+        role, directive = str(p.role or "").strip(), str(p.directive or "").strip()
+        if not role and found.get("role"):
+            role = found["role"]
+            notes.append("role taken from the prompt")
+        if not directive and found.get("directive"):
+            directive = found["directive"]
+            notes.append("directive taken from the prompt")
         guardrails = p.guardrails if isinstance(p.guardrails, list) else [p.guardrails]
         guardrails = [str(g).strip() for g in guardrails if str(g or "").strip()]
+        if not guardrails and found.get("guardrails"):
+            guardrails = sections.guardrail_lines(found["guardrails"])
+            notes.append("guardrails taken from the prompt")
         try:
-            confidence = float(p.confidence)
-            confidence = min(1.0, max(0.0, confidence)) if confidence == confidence else None
+            confidence: float | None = float(p.confidence)
         except (TypeError, ValueError):
             confidence = None
+        if confidence is None or confidence != confidence:  # missing, not a number, NaN
+            if getattr(p, "confidence", None) is not None:
+                notes.append(f"confidence {str(p.confidence)[:20]!r} is not a number: left empty")
+            confidence = None
+        elif not 0.0 <= confidence <= 1.0:
+            clamped = min(1.0, max(0.0, confidence))
+            notes.append(f"confidence {confidence:g} clamped to {clamped:g}")
+            confidence = clamped
+        reasoning = (str(p.reasoning).strip() or None) if getattr(p, "reasoning", None) else None
+        if notes:
+            note = f"[Model output repaired: {'; '.join(notes)}.]"
+            reasoning = f"{reasoning}\n\n{note}" if reasoning else note
         usage = {}
         try:
             usage = next(iter((p.get_lm_usage() or {}).values()), {}) or {}
@@ -426,12 +450,12 @@ class LegacyImprover:
         completion_tokens = usage.get("completion_tokens")
         return Improvement(
             improved_prompt=improved,
-            role=str(p.role or "").strip(),
-            directive=str(p.directive or "").strip(),
+            role=role,
+            directive=directive,
             framework=normalize_framework(p.framework),
             framework_raw=str(p.framework or "") or None,
             guardrails=guardrails,
-            reasoning=(str(p.reasoning).strip() or None) if getattr(p, "reasoning", None) else None,
+            reasoning=reasoning,
             confidence=confidence,
             backend="zero-shot" if compiled is None else "few-shot",
             program_hash=None if compiled is None else compiled.hash,

@@ -500,14 +500,18 @@ class HistoryWriter:
 
     def _replay(self) -> None:
         """Move spooled rows into the database; the spool is truncated only after COMMIT."""
+
+        def committed(inserted: int) -> None:
+            # Counted before the spool is emptied, so /health never sees the rows in neither.
+            self.rows_replayed += inserted
+
         try:
             conn = self._connection()
-            inserted, torn = replay_spool(conn, self.spool)
+            inserted, torn = replay_spool(conn, self.spool, on_commit=committed)
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc)
             self._next_replay = time.monotonic() + REPLAY_RETRY_S
             return
-        self.rows_replayed += inserted
         log.warning(
             "replayed %d spooled rows into %s%s",
             inserted,
@@ -638,13 +642,17 @@ def writer_for(settings: Settings, *, maintenance: bool = True) -> HistoryWriter
 
 
 def replay_spool(
-    conn: sqlite3.Connection, spool: Spool, batch: int = REPLAY_BATCH
+    conn: sqlite3.Connection,
+    spool: Spool,
+    batch: int = REPLAY_BATCH,
+    on_commit: Callable[[int], None] | None = None,
 ) -> tuple[int, int]:
     """Insert every spooled row not already present (by row_key), then truncate the spool.
 
     Rows are read and committed `batch` at a time, so memory stays bounded however big the
     spool; a crash between batches leaves the spool whole and the next replay skips the rows
-    already in (row_key). Returns (rows inserted, torn lines skipped). Safe to run twice.
+    already in (row_key). `on_commit(inserted)` runs after the last COMMIT and before the
+    truncation. Returns (rows inserted, torn lines skipped). Safe to run twice.
     """
     inserted = torn = 0
     with spool.locked():
@@ -664,5 +672,7 @@ def replay_spool(
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
+        if on_commit is not None:
+            on_commit(inserted)
         spool.truncate()
     return inserted, torn
