@@ -315,10 +315,22 @@ async def test_openapi_document_lists_the_write_endpoints(client):
     assert record["additionalProperties"] is False  # unknown fields are refused
     assert record["properties"]["confidence"]["anyOf"][0]["maximum"] == 1
     # The documented statuses, each with the {"detail"} error schema.
+    # 403 (a foreign Origin) and 415 (not JSON) come from the guard; 507 is the database cap.
     codes = {
-        ("/api/v1/improve-prompt", "200", "400", "413", "502", "503", "504"),
-        ("/api/v1/history", "201", "400", "409", "413", "503"),
-        ("/api/v1/history/{id}/feedback", "201", "400", "404", "409", "413", "503"),
+        ("/api/v1/improve-prompt", "200", "400", "403", "413", "415", "502", "503", "504"),
+        ("/api/v1/history", "201", "400", "403", "409", "413", "415", "503", "507"),
+        (
+            "/api/v1/history/{id}/feedback",
+            "201",
+            "400",
+            "403",
+            "404",
+            "409",
+            "413",
+            "415",
+            "503",
+            "507",
+        ),
     }
     for path, *statuses in codes:
         responses = doc["paths"][path]["post"]["responses"]

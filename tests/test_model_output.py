@@ -108,7 +108,9 @@ async def test_unusable_output_is_502_without_fallback(db_path, case):
     assert detail.startswith("LLM unusable") and "What to do" in detail
     assert set(r.json()) == {"detail"}
     stored = row(db_path)
-    assert stored["status"] == "error" and stored["error"] == detail
+    # The row has the answer's words, then the provider's full text (issue 13's short details).
+    assert stored["status"] == "error" and stored["error"].startswith(detail[:-1])
+    assert "Provider said:" in stored["error"]
     assert stored["improved_prompt"] is None and stored["confidence"] is None
 
 
