@@ -55,7 +55,13 @@ def cli() -> None:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
-def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log a line per request (costs throughput; the history rows record every write)",
+)
+def serve(host: str, port: int, db: Path | None, log_level: str, access_log: bool) -> None:
     """Serve the write API (/api/v1, /health) and Datasette (/) on one port."""
     import uvicorn
 
@@ -89,6 +95,7 @@ def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
         host=host,
         port=port,
         log_level=log_level,
+        access_log=access_log,
         timeout_graceful_shutdown=30,
         # Header size/count limits, a header deadline and a connection cap (writer/http.py).
         http=http_protocol_for(settings),
@@ -689,7 +696,7 @@ def demo_data(db: Path | None, rows: int, days: int, seed: int) -> None:
     """Add generated, realistic history rows (for trying the dashboard and for benchmarks)."""
     import time
 
-    from writer import demo
+    from writer.bench import demo
 
     settings = _settings(db)
     started = time.perf_counter()
@@ -718,7 +725,7 @@ def demo_data(db: Path | None, rows: int, days: int, seed: int) -> None:
 )
 def bench_queries(db: Path | None, runs: int) -> None:
     """Time every dashboard chart, canned query and main page through Datasette."""
-    from writer.query_timings import targets, time_queries
+    from writer.bench.query_timings import targets, time_queries
 
     settings = _settings(db)
     if not settings.sqlite_db_path.exists():
@@ -763,7 +770,7 @@ def bench_queries(db: Path | None, runs: int) -> None:
 )
 def bench(quick: bool, rounds: int | None, big_db: Path | None, output: Path | None) -> None:
     """Benchmark the write path against the HTTP ceiling, the earlier design and SQLite."""
-    from writer import bench as benchmark
+    from writer.bench import run as benchmark
 
     config = benchmark.Config.make(quick, rounds, big_db)
     results = benchmark.run(config, lambda line: click.echo(line, err=True))

@@ -1,7 +1,7 @@
 """`prompt-improver bench`: the write path against its ceiling, the earlier design and SQLite.
 
-Every server variant runs in its own uvicorn process on 127.0.0.1 (writer/bench_servers.py)
-and is driven by the same load-generator process (writer/loadgen.py); baselines are measured
+Every server variant runs in its own uvicorn process on 127.0.0.1 (writer/bench/servers.py)
+and is driven by the same load-generator process (writer/bench/loadgen.py); baselines are measured
 in the same run, and each figure is the median over the rounds.
 """
 
@@ -100,7 +100,7 @@ def server(variant: str, db: Path, log: Path) -> Iterator[tuple[int, subprocess.
             [
                 sys.executable,
                 "-m",
-                "writer.bench_servers",
+                "writer.bench.servers",
                 variant,
                 "--port",
                 str(port),
@@ -154,7 +154,7 @@ def load(
     args = [
         sys.executable,
         "-m",
-        "writer.loadgen",
+        "writer.bench.loadgen",
         "--port",
         str(port),
         "--method",
@@ -314,7 +314,7 @@ READ_URLS = [
 def reads_under_writes(
     config: Config, results: Results, work: Path, one: Path, log: Path, echo: Callable[[str], None]
 ) -> None:
-    from writer import demo
+    from writer.bench import demo
 
     if config.big_db:
         db = config.big_db

@@ -1,6 +1,6 @@
 """The server variants the benchmark compares, each run by uvicorn with the same settings.
 
-    python -m writer.bench_servers VARIANT --port 8000 --db /tmp/bench.db
+    python -m writer.bench.servers VARIANT --port 8000 --db /tmp/bench.db
 
 - ours: the real app (`serve`), Datasette mounted, recording on.
 - ours-nofts: the same without the full-text index triggers, to measure what FTS costs.
