@@ -66,7 +66,7 @@ def serve(host: str, port: int, db: Path | None, log_level: str, access_log: boo
     import uvicorn
 
     from writer.app import create_app
-    from writer.http import protocol_for as http_protocol_for
+    from writer.http import uvicorn_options
 
     settings = _settings(db)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s %(message)s")
@@ -94,11 +94,7 @@ def serve(host: str, port: int, db: Path | None, log_level: str, access_log: boo
         create_app(settings),
         host=host,
         port=port,
-        log_level=log_level,
-        access_log=access_log,
-        timeout_graceful_shutdown=30,
-        # Header size/count limits, a header deadline and a connection cap (writer/http.py).
-        http=http_protocol_for(settings),
+        **uvicorn_options(settings, log_level=log_level, access_log=access_log),
     )
 
 
