@@ -764,11 +764,33 @@ def bench_queries(db: Path | None, runs: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the report (Markdown) to this file",
 )
-def bench(quick: bool, rounds: int | None, big_db: Path | None, output: Path | None) -> None:
-    """Benchmark the write path against the HTTP ceiling, the earlier design and SQLite."""
+@click.option(
+    "--duration",
+    type=click.FloatRange(1),
+    default=None,
+    help="Seconds per measurement [default: 10, or 1 with --quick]",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(1000),
+    default=None,
+    help="Rows for the reads-under-writes and footprint tests [default: 1,000,000]",
+)
+def bench(
+    quick: bool,
+    rounds: int | None,
+    big_db: Path | None,
+    output: Path | None,
+    duration: float | None,
+    rows: int | None,
+) -> None:
+    """Benchmark the write path against the HTTP ceiling, the earlier design and SQLite.
+
+    Load comes from wrk when it is installed (apt-get install wrk / brew install wrk), else
+    from a Python load generator whose own CPU the report shows."""
     from writer.bench import run as benchmark
 
-    config = benchmark.Config.make(quick, rounds, big_db)
+    config = benchmark.Config.make(quick, rounds, big_db, duration, rows)
     results = benchmark.run(config, lambda line: click.echo(line, err=True))
     text = benchmark.report(config, results)
     click.echo(text)

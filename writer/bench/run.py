@@ -44,10 +44,23 @@ class Config:
     big_db: Path | None = None
 
     @classmethod
-    def make(cls, quick: bool, rounds: int | None, big_db: Path | None) -> Config:
+    def make(
+        cls,
+        quick: bool,
+        rounds: int | None,
+        big_db: Path | None,
+        duration: float | None = None,
+        rows: int | None = None,
+    ) -> Config:
         if quick:
-            return cls(True, rounds or 1, 1.0, (1, 64), 5_000, 10_000, big_db)
-        return cls(False, rounds or 3, 10.0, (1, 16, 64), 1_000_000, 1_000_000, big_db)
+            config = cls(True, rounds or 1, 1.0, (1, 64), 5_000, 10_000, big_db)
+        else:
+            config = cls(False, rounds or 3, 10.0, (1, 16, 64), 1_000_000, 1_000_000, big_db)
+        if duration:
+            config.duration = duration
+        if rows:
+            config.read_rows = config.footprint_rows = rows
+        return config
 
 
 WRK_HINT = "for figures the generator cannot limit: apt-get install wrk, or brew install wrk"
