@@ -1,7 +1,7 @@
 """The improver: DSPy on the configured LLM (mode `legacy`) or the offline nlac improver.
 
-dspy (and litellm through it) is imported on first use so that `serve` is healthy fast;
-`warm_up()` imports it in the background right after start.
+dspy (and litellm through it) is imported on first use so that `serve` is healthy fast and
+small; `serve` runs `warm_up()` in the background once the LLM probe reached the LLM.
 """
 
 from __future__ import annotations
