@@ -180,13 +180,15 @@ def create_app(
         loop.run_in_executor(None, _warm_up_offline)
         probe = app.state.improver.probe
         # dspy and litellm (~170 MB, seconds to import) load only once an LLM is known to be
-        # there: after the probe reached it, or for a custom LM; a legacy request before that
-        # imports them itself. Never on the path of an offline request.
+        # there: after the probe reached it, for a custom LM, or with a compiled program to
+        # load; a legacy request before that imports them itself. Never on the path of an
+        # offline request.
         llm_warm_up = _once(lambda: loop.run_in_executor(None, _warm_up_llm, program_file))
         if probe is not None:
             probe.on_reachable = llm_warm_up
             probe.start()  # at once, then every LLM_PROBE_INTERVAL_S and after a failure
-        elif lm is not None:
+        if lm is not None or (program_file is not None and program_file.path.exists()):
+            # An in-process LM, or a compiled program (its owner uses an LLM): load them now.
             llm_warm_up()
         sighup = program_file is not None and _on_sighup(loop, program_file.reload)
         try:
