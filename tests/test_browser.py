@@ -19,7 +19,7 @@ import sqlite_utils
 import yaml
 
 from tests.conftest import ROOT
-from writer import demo
+from writer.bench import demo
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCREENSHOTS = ROOT / "docs" / "screenshots"

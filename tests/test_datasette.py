@@ -14,8 +14,9 @@ import sqlite_utils
 import yaml
 
 from tests.conftest import ROOT, ServeProcess, running
-from writer import demo, evaluate, metrics, trainset
+from writer import evaluate, metrics, trainset
 from writer.app import create_app
+from writer.bench import demo
 from writer.migrations import open_writer
 from writer.settings import Settings
 

@@ -211,7 +211,8 @@ def _same(a: list[tuple], b: list[tuple]) -> bool:
 
 
 def test_rollups_follow_inserts_updates_and_deletes(tmp_path):
-    from writer import demo, rollups
+    from writer import rollups
+    from writer.bench import demo
 
     path = tmp_path / "r.db"
     demo.write(path, 600, days=20, seed=3)

@@ -182,3 +182,6 @@ def test_benchmark_quick_mode_runs(tmp_path):
         assert heading in text
     # Every variant answered every request it was sent.
     assert "| ours | 64 |" in text and "0 locked, 0 not 200" in text
+    # The targets of issue 11 are reported, with the generator's own CPU beside each figure.
+    assert "| rows lost (acknowledged, not in the file) | 0 | yes |" in text
+    assert "generator CPU" in text and "start-up to healthy < 1.5 s" in text

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 import signal
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -173,14 +174,22 @@ def create_app(
             if settings.reads_need_auth:
                 # Printed, not logged to a file: it is a credential for one sign-in.
                 print(f"Sign in to read the history: {sign_in_url(settings, datasette_app.ds)}")
-        probe = app.state.improver.probe
-        if probe is not None:
-            probe.start()  # at once, then every LLM_PROBE_INTERVAL_S and after a failure
         loop = asyncio.get_running_loop()
-        # Import dspy/litellm now, off the event loop, so the first legacy request is not slow;
-        # then load the compiled program, if there is one.
         program_file = app.state.improver.programs
-        loop.run_in_executor(None, _warm_up, program_file)
+        # The offline improver's indexes, off the event loop: the first nlac request is fast.
+        loop.run_in_executor(None, _warm_up_offline)
+        probe = app.state.improver.probe
+        # dspy and litellm (~170 MB, seconds to import) load only once an LLM is known to be
+        # there: after the probe reached it, for a custom LM, or with a compiled program to
+        # load; a legacy request before that imports them itself. Never on the path of an
+        # offline request.
+        llm_warm_up = _once(lambda: loop.run_in_executor(None, _warm_up_llm, program_file))
+        if probe is not None:
+            probe.on_reachable = llm_warm_up
+            probe.start()  # at once, then every LLM_PROBE_INTERVAL_S and after a failure
+        if lm is not None or (program_file is not None and program_file.path.exists()):
+            # An in-process LM, or a compiled program (its owner uses an LLM): load them now.
+            llm_warm_up()
         sighup = program_file is not None and _on_sighup(loop, program_file.reload)
         try:
             yield
@@ -198,6 +207,8 @@ def create_app(
         Route("/health", api.health, methods=["GET"]),
         Route("/api/v1/sign-in-link", api.sign_in_link, methods=["POST"]),
         Route("/api", api.api_root, methods=["GET", "POST", "PUT", "PATCH", "DELETE"]),
+        # The hot path, matched first: it skips the Mount's second router (same answers).
+        Route("/api/v1/history", api.write_history, methods=["POST"]),
         Mount("/api", app=api.api_router),
     ]
     if with_datasette:
@@ -237,11 +248,31 @@ def create_app(
     return app
 
 
-def _warm_up(program_file: Any) -> None:
-    nlac.warm_up()  # the offline improver's indexes: the first nlac request stays fast
+def _warm_up_offline() -> None:
+    nlac.warm_up()
+    # Start-up made many long-lived objects (Starlette, Datasette, the offline indexes): keep
+    # them out of the cyclic GC, whose full passes over them stall requests; and collect the
+    # youngest generation less often (requests make short-lived garbage, rarely cycles).
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
+def _warm_up_llm(program_file: Any) -> None:
     improver.warm_up()
     if program_file is not None and program_file.stale():
         program_file.reload()
+
+
+def _once(action: Callable[[], Any]) -> Callable[[], None]:
+    done = False
+
+    def run() -> None:
+        nonlocal done
+        if not done:
+            done = True
+            action()
+
+    return run
 
 
 def _on_sighup(loop: asyncio.AbstractEventLoop, reload: Any) -> bool:

@@ -55,12 +55,18 @@ def cli() -> None:
     show_default=True,
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
 )
-def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
+@click.option(
+    "--access-log/--no-access-log",
+    default=False,
+    show_default=True,
+    help="Log a line per request (costs throughput; the history rows record every write)",
+)
+def serve(host: str, port: int, db: Path | None, log_level: str, access_log: bool) -> None:
     """Serve the write API (/api/v1, /health) and Datasette (/) on one port."""
     import uvicorn
 
     from writer.app import create_app
-    from writer.http import protocol_for as http_protocol_for
+    from writer.http import uvicorn_options
 
     settings = _settings(db)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s %(message)s")
@@ -88,10 +94,7 @@ def serve(host: str, port: int, db: Path | None, log_level: str) -> None:
         create_app(settings),
         host=host,
         port=port,
-        log_level=log_level,
-        timeout_graceful_shutdown=30,
-        # Header size/count limits, a header deadline and a connection cap (writer/http.py).
-        http=http_protocol_for(settings),
+        **uvicorn_options(settings, log_level=log_level, access_log=access_log),
     )
 
 
@@ -689,7 +692,7 @@ def demo_data(db: Path | None, rows: int, days: int, seed: int) -> None:
     """Add generated, realistic history rows (for trying the dashboard and for benchmarks)."""
     import time
 
-    from writer import demo
+    from writer.bench import demo
 
     settings = _settings(db)
     started = time.perf_counter()
@@ -718,7 +721,7 @@ def demo_data(db: Path | None, rows: int, days: int, seed: int) -> None:
 )
 def bench_queries(db: Path | None, runs: int) -> None:
     """Time every dashboard chart, canned query and main page through Datasette."""
-    from writer.query_timings import targets, time_queries
+    from writer.bench.query_timings import targets, time_queries
 
     settings = _settings(db)
     if not settings.sqlite_db_path.exists():
@@ -761,11 +764,33 @@ def bench_queries(db: Path | None, runs: int) -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the report (Markdown) to this file",
 )
-def bench(quick: bool, rounds: int | None, big_db: Path | None, output: Path | None) -> None:
-    """Benchmark the write path against the HTTP ceiling, the earlier design and SQLite."""
-    from writer import bench as benchmark
+@click.option(
+    "--duration",
+    type=click.FloatRange(1),
+    default=None,
+    help="Seconds per measurement [default: 10, or 1 with --quick]",
+)
+@click.option(
+    "--rows",
+    type=click.IntRange(1000),
+    default=None,
+    help="Rows for the reads-under-writes and footprint tests [default: 1,000,000]",
+)
+def bench(
+    quick: bool,
+    rounds: int | None,
+    big_db: Path | None,
+    output: Path | None,
+    duration: float | None,
+    rows: int | None,
+) -> None:
+    """Benchmark the write path against the HTTP ceiling, the earlier design and SQLite.
 
-    config = benchmark.Config.make(quick, rounds, big_db)
+    Load comes from wrk when it is installed (apt-get install wrk / brew install wrk), else
+    from a Python load generator whose own CPU the report shows."""
+    from writer.bench import run as benchmark
+
+    config = benchmark.Config.make(quick, rounds, big_db, duration, rows)
     results = benchmark.run(config, lambda line: click.echo(line, err=True))
     text = benchmark.report(config, results)
     click.echo(text)

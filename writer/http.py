@@ -153,3 +153,17 @@ def protocol_for(settings: Settings) -> type[GuardedHttpToolsProtocol]:
             "max_connections": settings.http_max_connections,
         },
     )
+
+
+def uvicorn_options(settings: Settings, log_level: str = "info", access_log: bool = False) -> dict:
+    """The uvicorn settings `serve` runs with; the benchmark runs every variant with these."""
+    return {
+        "log_level": log_level,
+        "access_log": access_log,
+        "timeout_graceful_shutdown": 30,
+        # No reverse proxy sits in front: X-Forwarded-* from a local process would otherwise
+        # rewrite the client and scheme the guard checks, and its middleware runs per request.
+        "proxy_headers": False,
+        # Header size/count limits, a header deadline and a connection cap (above).
+        "http": protocol_for(settings),
+    }

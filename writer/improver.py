@@ -1,7 +1,7 @@
 """The improver: DSPy on the configured LLM (mode `legacy`) or the offline nlac improver.
 
-dspy (and litellm through it) is imported on first use so that `serve` is healthy fast;
-`warm_up()` imports it in the background right after start.
+dspy (and litellm through it) is imported on first use so that `serve` is healthy fast and
+small; `serve` runs `warm_up()` in the background once the LLM probe reached the LLM.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from writer import nlac, sections
+from writer.dspy_module import build_program
 from writer.settings import Settings
 from writer.text import fold
 
@@ -146,52 +147,6 @@ def improve_offline(
         task=result.task,
         subject=result.subject,
     )
-
-
-def _signature() -> type[dspy.Signature]:
-    import dspy
-
-    class ImprovePrompt(dspy.Signature):
-        """Turn a raw idea into a complete, structured prompt another LLM can follow as is.
-
-        The improved prompt has four labelled sections: Role, Directive, Framework and
-        Guardrails. Be specific to the idea and its context; never leave blanks or
-        placeholders such as [insert ...]."""
-
-        original_idea: str = dspy.InputField(desc="the user's raw idea, any language")
-        context: str = dspy.InputField(desc="optional extra context; may be empty")
-        improved_prompt: str = dspy.OutputField(
-            desc="the full prompt with 'Role:', 'Directive:', 'Framework:', 'Guardrails:' sections"
-        )
-        role: str = dspy.OutputField(desc="the expert persona, one or two sentences")
-        directive: str = dspy.OutputField(desc="the precise task and its deliverables")
-        framework: str = dspy.OutputField(
-            desc="one of: chain-of-thought, tree-of-thoughts, decomposition, role-playing"
-        )
-        guardrails: list[str] = dspy.OutputField(desc="3 to 5 short constraints")
-        confidence: float = dspy.OutputField(desc="0 to 1: how well the prompt fits the idea")
-
-    return ImprovePrompt
-
-
-def build_program() -> dspy.Module:
-    import dspy
-
-    class PromptImprover(dspy.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.improve = dspy.ChainOfThought(_signature())
-
-        # demos=None: the predictor's own (saved) demos; a list replaces them for this call.
-        def forward(self, original_idea: str, context: str = "", demos: Any = None) -> Any:
-            extra = {} if demos is None else {"demos": demos}
-            return self.improve(original_idea=original_idea, context=context, **extra)
-
-        async def aforward(self, original_idea: str, context: str = "", demos: Any = None) -> Any:
-            extra = {} if demos is None else {"demos": demos}
-            return await self.improve.acall(original_idea=original_idea, context=context, **extra)
-
-    return PromptImprover()
 
 
 def build_lm(settings: Settings) -> dspy.LM:
@@ -488,8 +443,23 @@ def warm_up() -> None:
             # litellm prints banners and an INFO line per call; the server log needs neither.
             litellm.suppress_debug_info = True
             logging.getLogger("LiteLLM").setLevel(logging.WARNING)
+            _detach_litellm_filters()
             # Start-up made millions of long-lived objects (dspy, litellm, Datasette): keep
             # them out of the cyclic GC, whose full passes over them stalled requests.
             gc.freeze()
             gc.set_threshold(50_000, 50, 100)
             _warm.set()
+
+
+# Loggers litellm hooks its secret-redaction filters onto at import although they are not its
+# own: they ran (~6 % of the CPU under load) on every server log line. Our lines carry no
+# litellm secrets; litellm's own loggers keep their filters.
+_NOT_LITELLMS = ("uvicorn.access", "uvicorn.error", "uvicorn", "asyncio", "prompt_improver")
+
+
+def _detach_litellm_filters() -> None:
+    for name in _NOT_LITELLMS:
+        logger = logging.getLogger(name)
+        for f in list(logger.filters):
+            if type(f).__module__.startswith("litellm"):
+                logger.removeFilter(f)

@@ -16,6 +16,7 @@ import json
 import logging
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -155,6 +156,9 @@ class LLMProbe:
         self._wake: asyncio.Event | None = None
         self._first: asyncio.Event | None = None
         self._task: asyncio.Task | None = None
+        # Called (on the event loop) after each check that found the LLM reachable: `serve`
+        # imports dspy/litellm then, in the background, and never when no LLM is there.
+        self.on_reachable: Callable[[], Any] | None = None
 
     async def first_check(self, timeout: float = 2.0) -> None:
         """Wait (bounded) for the probe started with `serve`: a request right after start
@@ -175,6 +179,8 @@ class LLMProbe:
         elif old.down and not new.down:
             log.info("LLM reachable again at %s", new.url)
         self.state = new
+        if new.reachable and not new.down and self.on_reachable is not None:
+            self.on_reachable()
         return new
 
     def kick(self) -> None:

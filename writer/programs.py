@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from writer.improver import build_program
+from writer.dspy_module import build_program
 from writer.settings import Settings
 from writer.storage import iso_utc
 from writer.text import TfidfIndex, tokens

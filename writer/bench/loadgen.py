@@ -1,7 +1,7 @@
 """A lean HTTP/1.1 load generator, run as its own process: keep-alive connections on asyncio
 streams, fixed concurrency, optional total rate, latencies per request.
 
-    python -m writer.loadgen --port 8000 --method POST --path /api/v1/history \\
+    python -m writer.bench.loadgen --port 8000 --method POST --path /api/v1/history \\
         --body-file record.json --concurrency 64 --duration 10
 
 prints one JSON line: requests, statuses, rows/s, p50/p99 latency in ms. The same generator

@@ -1,11 +1,16 @@
 """The server variants the benchmark compares, each run by uvicorn with the same settings.
 
-    python -m writer.bench_servers VARIANT --port 8000 --db /tmp/bench.db
+    python -m writer.bench.servers VARIANT --port 8000 --db /tmp/bench.db
 
-- ours: the real app (`serve`), Datasette mounted, recording on.
+Every variant runs with `serve`'s uvicorn settings (writer/http.py uvicorn_options: the same
+protocol class, no access log), so the comparison is of the write paths, not of servers.
+
+- ours: the real app (`serve`), Datasette mounted, recording on. (`bench` runs `serve` itself
+  for this one, so its start-up and memory are the command's; this is for running it by hand.)
 - ours-nofts: the same without the full-text index triggers, to measure what FTS costs.
-- ceiling: the same app plus an endpoint that parses and validates a history body and answers
-  201 without storing: the most any write endpoint on this stack could do.
+- ceiling: a bare Starlette app whose one endpoint reads, parses and validates a history body
+  and answers 201 without storing (no middleware, no Datasette): the most any write endpoint
+  on this stack could do.
 - earlier: the earlier backend's design: per request, open an aiosqlite connection, set WAL
   and the pragmas, create the table and indexes if missing, insert, commit, close.
 - naive: one sqlite-utils insert and commit per request, in Starlette's thread pool.
@@ -27,11 +32,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from writer.http import uvicorn_options
 from writer.settings import Settings
 
 VARIANTS = ("ours", "ours-nofts", "ceiling", "earlier", "naive", "improve-on", "improve-off")
-# Everything the server variants share: the comparison is of the write paths, not servers.
-UVICORN = {"host": "127.0.0.1", "log_level": "warning", "access_log": False}
 
 EARLIER_SCHEMA = [
     "PRAGMA journal_mode = WAL",
@@ -98,20 +102,24 @@ def _settings(db: Path, **overrides: Any) -> Settings:
 
 
 def ceiling_app(db: Path) -> Starlette:
+    """The most a write endpoint on this stack can do: the same body reading, parsing and
+    validation as `POST /api/v1/history`, then 201; no middleware, no Datasette, no storage."""
     from writer import api
-    from writer.app import create_app
     from writer.records import parse_records
 
-    app = create_app(_settings(db))
-
     async def validate_only(request: Request) -> JSONResponse:
-        api.require_write_token(request)
         settings = request.app.state.settings
         records = parse_records(await api.read_json(request, settings.history_max_body_bytes))
         rows = [record.to_row() for record in records]
         return JSONResponse({"ids": [0] * len(rows), "count": len(rows)}, status_code=201)
 
-    app.router.routes.insert(0, Route("/api/v1/history", validate_only, methods=["POST"]))
+    app = Starlette(
+        routes=[
+            Route("/api/v1/history", validate_only, methods=["POST"]),
+            Route("/health", _health),
+        ]
+    )
+    app.state.settings = _settings(db)
     return app
 
 
@@ -208,7 +216,8 @@ def main() -> None:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--db", type=Path, required=True)
     args = parser.parse_args()
-    uvicorn.run(make_app(args.variant, args.db), port=args.port, **UVICORN)
+    options = uvicorn_options(_settings(args.db), log_level="warning")
+    uvicorn.run(make_app(args.variant, args.db), host="127.0.0.1", port=args.port, **options)
 
 
 if __name__ == "__main__":
