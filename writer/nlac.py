@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from writer.offline import compose, learned, pool, subjects, tasks
 from writer.offline.clean import FORBIDDEN, clean
-from writer.offline.taxonomy import SOFTWARE_SUBJECTS, classify
+from writer.offline.taxonomy import SOFTWARE_SUBJECTS, Match, classify
 from writer.text import language
 
 # A cue score from which a task or subject counts as recognised (one strong cue word is 3).
@@ -56,6 +56,43 @@ def _strip_chatter(context: str) -> str:
     return "\n".join(line for line in context.splitlines() if not FORBIDDEN.search(line))
 
 
+def _votes(
+    request: str, context: str, neighbours: list[tuple[float, pool.Example]]
+) -> dict[str, dict[str, float]]:
+    """What the nearest shipped examples, the naive Bayes model and the nearest labelled ideas
+    say about the task and the subject, added to the cue words' scores by `classify`."""
+    votes: dict[str, dict[str, float]] = {"task": {}, "subject": {}}
+
+    def add(kind: str, label: str, value: float) -> None:
+        votes[kind][label] = votes[kind].get(label, 0.0) + value
+
+    for score, example in neighbours:
+        if score >= MIN_VOTE_SIMILARITY:
+            add("task", example.task, VOTE * score)
+            add("subject", example.subject, VOTE * score)
+    for kind, probabilities in learned.votes(request, context).items():
+        for label, p in probabilities.items():
+            if p >= MIN_PROBABILITY:  # an unsure model spreads its votes: they say nothing
+                add(kind, label, LEARNED_WEIGHT[kind] * p)
+    for kind, values in learned.knn_votes(request, context).items():
+        for label, value in values.items():
+            add(kind, label, NEIGHBOUR_WEIGHT * value)
+    return votes
+
+
+def _composed_confidence(
+    task_match: Match, subject_match: Match, task: str | None, subject: str | None, niche: bool
+) -> float:
+    """The bands of docs/offline-improver.md for a prompt composed from task and subject."""
+    task_strong = task is not None and task_match.score >= STRONG
+    subject_strong = subject is not None and subject_match.score >= STRONG
+    if task_strong and subject_strong:
+        return 0.7 + 0.05 * niche + 0.05 * (task_match.score + subject_match.score >= 12)
+    if task and subject:
+        return 0.55 + 0.05 * (task_strong or subject_strong)
+    return 0.5 if task or subject else 0.3
+
+
 def improve(
     idea: str, context: str = "", k: int = 3, personal: pool.PersonalPool | None = None
 ) -> NlacResult:
@@ -69,29 +106,13 @@ def improve(
     query = f"{request} {context[:600]}"
 
     neighbours = pool.shipped().nearest(query, k)
-    votes: dict[str, dict[str, float]] = {"task": {}, "subject": {}}
-    for score, example in neighbours:
-        if score >= MIN_VOTE_SIMILARITY:
-            votes["task"][example.task] = votes["task"].get(example.task, 0) + VOTE * score
-            subject_votes = votes["subject"]
-            subject_votes[example.subject] = subject_votes.get(example.subject, 0) + VOTE * score
-    for kind, probabilities in learned.votes(request, context).items():
-        weight = LEARNED_WEIGHT[kind]
-        for label, p in probabilities.items():
-            if p >= MIN_PROBABILITY:  # an unsure model spreads its votes: they say nothing
-                votes[kind][label] = votes[kind].get(label, 0.0) + weight * p
-    for kind, values in learned.knn_votes(request, context).items():
-        for label, v in values.items():
-            votes[kind][label] = votes[kind].get(label, 0.0) + NEIGHBOUR_WEIGHT * v
-    task_match, subject_match = classify(request, context, votes)
+    task_match, subject_match = classify(request, context, _votes(request, context, neighbours))
     subject = subject_match.label if subject_match.score >= STRONG / 2 else None
     task = task_match.label if task_match.score >= STRONG / 2 else None
     if task in tasks.NON_SOFTWARE and subject not in SOFTWARE_SUBJECTS:
         task = tasks.NON_SOFTWARE[task]
     if task is None and subject is not None:
         task = "advise"  # "my knee hurts after running": a situation to get advice on
-    task_strong = task is not None and task_match.score >= STRONG
-    subject_strong = subject is not None and subject_match.score >= STRONG
 
     text = tasks.TASKS.get(task or "", tasks.GENERIC)
     framework = text.framework
@@ -127,7 +148,7 @@ def improve(
         ]
         deliverables = numbered or deliverables
         field_guardrails = own.guardrails or field_guardrails
-        from writer.improver import framework_label
+        from writer.improver import framework_label  # improver imports this module
 
         framework = framework_label(own.framework) or framework
         if framework != text.framework:
@@ -169,14 +190,8 @@ def improve(
         confidence = 0.9
     elif source == "example":
         confidence = 0.75 + 0.2 * min(1.0, (top_score - pool.CLOSE) / (1 - pool.CLOSE))
-    elif task_strong and subject_strong:
-        confidence = 0.7 + 0.05 * niche + 0.05 * (task_match.score + subject_match.score >= 12)
-    elif task and subject:
-        confidence = 0.55 + 0.05 * (task_strong or subject_strong)
-    elif source == "composed":
-        confidence = 0.5
     else:
-        confidence = 0.3
+        confidence = _composed_confidence(task_match, subject_match, task, subject, niche)
     recognised = (
         f"task {task or 'not recognised'} ({task_match.score:.1f}), "
         f"subject {subject or 'not recognised'} ({subject_match.score:.1f}), language {lang}"
