@@ -379,3 +379,10 @@ async def test_rows_record_what_was_recognised(settings):
         assert r.status_code == 200, r.text
     row = sqlite_utils.Database(settings.sqlite_db_path)["prompt_history"].get(r.json()["id"])
     assert (row["task"], row["subject"]) == ("plan", "travel")
+
+
+def test_the_structure_metric_does_not_take_spanish_todo_for_a_placeholder():
+    from writer.metrics import PLACEHOLDER_RE
+
+    assert PLACEHOLDER_RE.search("Revisa todo el texto") is None
+    assert PLACEHOLDER_RE.search("TODO: fill this in") and PLACEHOLDER_RE.search("[insert name]")

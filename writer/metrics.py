@@ -17,7 +17,8 @@ MIN_CHARS, MAX_CHARS = 200, 8000
 MIN_COVERAGE = 0.5
 PLACEHOLDER_RE = re.compile(
     r"\[\s*(?:insert|your|add|paste|placeholder|todo|tbd|fill|describe|x{2,})\b[^\]]*\]"
-    r"|<\s*(?:insert|your|paste)\b[^>]*>|\{\{[^}]*\}\}|\blorem ipsum\b|\bTODO\b|\bTBD\b",
+    # Case-sensitive TODO/TBD: "todo" is an ordinary Spanish word.
+    r"|<\s*(?:insert|your|paste)\b[^>]*>|\{\{[^}]*\}\}|\blorem ipsum\b|(?-i:\bTODO\b|\bTBD\b)",
     re.IGNORECASE,
 )
 _STOP = set(
