@@ -16,13 +16,14 @@ authentication (serve bound beyond loopback, or READ_AUTH=always).
 
 from __future__ import annotations
 
-import hmac
 import sqlite3
 import traceback
 from typing import Any
 
 import datasette.database
 from datasette import hookimpl
+
+from writer.security import bearer_matches
 
 MB = 1024 * 1024
 LIMIT_LENGTH = 8 * MB
@@ -79,10 +80,7 @@ def actor_from_request(datasette: Any, request: Any) -> dict | None:
     access = _access(datasette)
     if access is None or access.token is None:
         return None
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(
-        given.strip().encode(), access.token.encode()
-    ):
+    if bearer_matches(request.headers.get("authorization", ""), access.token):
         return {"id": "root"}
     return None
 

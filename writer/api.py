@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hmac
 import itertools
 import json
 import logging
@@ -343,11 +342,9 @@ def signed_in_page(request: Request) -> bool:
 
 def has_token(request: Request) -> bool:
     token = request.app.state.settings.write_api_token
-    if token is None:
-        return False
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
-    expected = token.get_secret_value().encode()
-    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), expected)
+    return token is not None and security.bearer_matches(
+        request.headers.get("authorization", ""), token.get_secret_value()
+    )
 
 
 async def health(request: Request) -> JSONResponse:

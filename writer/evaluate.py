@@ -156,11 +156,13 @@ def run(
     for index, (example, prediction, score) in enumerate(outcome.results, 1):
         prompt = str(getattr(prediction, "improved_prompt", "") or "")
         error = getattr(prediction, "error", None) or (None if prompt else "no answer")
-        result_checks = metrics.checks(example.original_idea, prediction) if prompt else None
+        if metric_name == "fit":
+            result_checks = metrics.fit_checks(example, prediction) if prompt else None
+        else:
+            result_checks = metrics.checks(example.original_idea, prediction) if prompt else None
         if metric_name == "judge":  # a grade of 4 or 5
             passed = not error and float(score) >= 0.8
         elif metric_name == "fit":
-            result_checks = metrics.fit_checks(example, prediction) if prompt else None
             passed = not error and bool(result_checks) and metrics.fit_passed(result_checks)
         else:
             passed = not error and bool(result_checks) and metrics.summarise(result_checks)[1]

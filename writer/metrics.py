@@ -11,7 +11,7 @@ from typing import Any
 
 from writer import sections
 from writer.improver import framework_label
-from writer.text import fold
+from writer.text import fold, language
 
 MIN_CHARS, MAX_CHARS = 200, 8000
 MIN_COVERAGE = 0.5
@@ -181,8 +181,6 @@ _CHATTER = re.compile(
 
 def fit_checks(example: Any, prediction: Any) -> dict[str, Any]:
     """Each fit check, by name (True/False; None when the prediction has no label to check)."""
-    from writer.text import language
-
     prompt = str(getattr(prediction, "improved_prompt", "") or "")
     role = str(getattr(prediction, "role", "") or "")
     task = getattr(prediction, "task", None)

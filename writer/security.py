@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import re
 from pathlib import Path
 from typing import Any
@@ -115,6 +116,14 @@ def origin_allowed(origin: str, scope: Scope, host: str, cors: list[str]) -> boo
     if origin in cors:
         return True
     return origin.lower() == f"{scope.get('scheme', 'http')}://{host.strip().lower()}"
+
+
+def bearer_matches(authorization: str, token: str) -> bool:
+    """`Authorization: Bearer <token>`, compared in constant time (the API and Datasette)."""
+    scheme, _, given = authorization.partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(
+        given.strip().encode(), token.encode()
+    )
 
 
 def is_json(content_type: str) -> bool:

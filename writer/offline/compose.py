@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from writer.text import fold
+
 HEADINGS = {
     "en": ("Role", "Directive", "Framework", "Guardrails"),
     "es": ("Rol", "Directiva", "Marco", "Restricciones"),
@@ -95,8 +97,6 @@ def prompt(role: str, directive_text: str, framework: str, guardrails: list[str]
 
 def unique(items: list[str], limit: int) -> list[str]:
     """Without repeats (compared without case, accents and punctuation), at most `limit`."""
-    from writer.text import fold
-
     seen: set[str] = set()
     out = []
     for item in items:

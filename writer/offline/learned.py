@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 
 from writer.offline import pool
-from writer.text import tokens
+from writer.text import TfidfIndex, tokens
 
 TRAIN_PATH = Path(__file__).with_name("ideas-train.json")
 SMOOTHING = 0.2
@@ -76,12 +76,18 @@ def _weights(labels: list[str]) -> dict[str, float]:
 
 
 @cache
+def _training() -> tuple[list[dict], list[list[str]]]:
+    """The labelled ideas and their words, read and tokenised once for both models."""
+    records = _labelled(TRAIN_PATH)
+    return records, [tokens(f"{r['idea']} {r.get('context', '')[:300]}") for r in records]
+
+
+@cache
 def models() -> tuple[NaiveBayes, NaiveBayes]:
     """(task model, subject model), trained once per process."""
     task_docs: list[tuple[list[str], dict[str, float]]] = []
     subject_docs: list[tuple[list[str], dict[str, float]]] = []
-    for record in _labelled(TRAIN_PATH):
-        words = tokens(f"{record['idea']} {record.get('context', '')[:300]}")
+    for record, words in zip(*_training(), strict=True):
         task_docs.append((words, _weights(record["tasks"])))
         subject_docs.append((words, _weights(record["subjects"])))
     for example in pool.shipped().examples:
@@ -105,15 +111,13 @@ def votes(request: str, context: str = "") -> dict[str, dict[str, float]]:
 
 
 @cache
-def _knn():
-    from writer.text import TfidfIndex
-
-    records = _labelled(TRAIN_PATH)
-    docs = [tokens(f"{r['idea']} {r.get('context', '')[:300]}") for r in records]
+def _knn() -> tuple[list[dict], TfidfIndex]:
+    records, docs = _training()
     return records, TfidfIndex(docs)
 
 
 def knn_votes(request: str, context: str = "", k: int = 7) -> dict[str, dict[str, float]]:
+    """Votes of the k nearest labelled ideas, by similarity (second labels count half)."""
     records, index = _knn()
     out: dict[str, dict[str, float]] = {"task": {}, "subject": {}}
     for score, i in index.nearest(f"{request} {context[:300]}", k):

@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cache
 
+from writer.offline.taxonomy import cue_pattern
 from writer.text import fold
 
 
@@ -1076,9 +1077,7 @@ PROFESSION_TASKS = {"write", "document", "explain", "summarize", "translate", "r
 
 @cache
 def _niche_patterns(subject: str) -> list[tuple[re.Pattern[str], str, str]]:
-    from writer.offline.taxonomy import _compile
-
-    return [(_compile({1: cues})[0][1], en, es) for cues, en, es in SUBJECTS[subject].niches]
+    return [(cue_pattern(cues), en, es) for cues, en, es in SUBJECTS[subject].niches]
 
 
 def specialist(subject: str | None, task: str, request: str, lang: str) -> tuple[str, bool]:

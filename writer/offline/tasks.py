@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from writer.offline.taxonomy import cue_pattern
 from writer.text import fold
 
 
@@ -1137,9 +1138,7 @@ ARTIFACTS: dict[str, Artifact] = {
 
 @cache
 def _artifact_patterns() -> list[tuple[str, re.Pattern[str]]]:
-    from writer.offline.taxonomy import _compile
-
-    return [(name, _compile({1: " ".join(art.cues)})[0][1]) for name, art in ARTIFACTS.items()]
+    return [(name, cue_pattern(" ".join(art.cues))) for name, art in ARTIFACTS.items()]
 
 
 def artifact(request: str) -> str | None:

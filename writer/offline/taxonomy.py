@@ -633,7 +633,7 @@ class Match:
     scores: tuple[tuple[str, float], ...]
 
 
-def _compile(table: dict[float, str]) -> list[tuple[float, re.Pattern[str]]]:
+def compile_cues(table: dict[float, str]) -> list[tuple[float, re.Pattern[str]]]:
     compiled = []
     for weight, words in table.items():
         alternatives = []
@@ -648,10 +648,15 @@ def _compile(table: dict[float, str]) -> list[tuple[float, re.Pattern[str]]]:
     return compiled
 
 
+def cue_pattern(words: str) -> re.Pattern[str]:
+    """One pattern for a space-separated list of cues (niches, kinds of text)."""
+    return compile_cues({1: words})[0][1]
+
+
 @cache
 def _cues(kind: str) -> dict[str, list[tuple[float, re.Pattern[str]]]]:
     table = TASK_CUES if kind == "task" else SUBJECT_CUES
-    return {label: _compile(cues) for label, cues in table.items()}
+    return {label: compile_cues(cues) for label, cues in table.items()}
 
 
 def _score(kind: str, text: str, weight: float, head: int = 0) -> dict[str, float]:
