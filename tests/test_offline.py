@@ -386,3 +386,36 @@ def test_the_structure_metric_does_not_take_spanish_todo_for_a_placeholder():
 
     assert PLACEHOLDER_RE.search("Revisa todo el texto") is None
     assert PLACEHOLDER_RE.search("TODO: fill this in") and PLACEHOLDER_RE.search("[insert name]")
+
+
+@pytest.mark.parametrize(
+    ("idea", "subject", "expected"),
+    [
+        ("Give me a recipe for a vegetarian lasagna for six people", "food", "exact quantities"),
+        ("Dame una receta de lasaña vegetariana para seis personas", "food", "cantidades exactas"),
+        (
+            "Prepare a 45-minute lesson on the water cycle for 10-year-olds",
+            "education",
+            "Learning objectives",
+        ),
+        (
+            "Prepara una clase de 45 minutos sobre el ciclo del agua para niños de 10 años",
+            "education",
+            "Objetivos de aprendizaje",
+        ),
+        (
+            "Plan a 5-day trip to Japan with my parents, both in their seventies",
+            "travel",
+            "day-by-day itinerary",
+        ),
+        (
+            "Organiza un viaje de 5 días a Japón con mis padres, que tienen más de setenta años",
+            "travel",
+            "itinerario día a día",
+        ),
+    ],
+)
+def test_the_kind_of_output_named_decides_the_deliverables(idea, subject, expected):
+    result = nlac.improve(idea)
+    assert result.subject == subject, result.reasoning
+    assert expected in result.directive, result.directive

@@ -121,13 +121,12 @@ def improve(
     task_guardrails = text.guardrails[lang]
     if (task, subject) in tasks.PAIRS:
         deliverables = tasks.PAIRS[(task, subject)][lang]
-    if task == "write":
-        kind = tasks.artifact(request)
-        if kind:
-            art = tasks.ARTIFACTS[kind]
-            deliverables = art.deliverables[lang]
-            task_guardrails = art.guardrails[lang] + task_guardrails
-            framework = art.framework or framework
+    kind = tasks.artifact(request, task)
+    if kind:
+        art = tasks.ARTIFACTS[kind]
+        deliverables = art.deliverables[lang]
+        task_guardrails = art.guardrails[lang] + task_guardrails
+        framework = art.framework or framework
     specialist, niche = subjects.specialist(subject, task or "", request, lang)
     clause = text.clause[lang]
     role = f"{'Eres' if lang == 'es' else 'You are'} {specialist}, {clause}."

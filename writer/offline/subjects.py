@@ -306,7 +306,7 @@ SUBJECTS: dict[str, Subject] = {
                 "un abogado laboralista que asesora a trabajadores y a pequeñas empresas",
             ),
             (
-                "landlord casero arrendador tenant inquilino lease$ arrendamiento alquiler eviction "
+                "landlord casero arrendador tenant inquilino lease$ arrendamiento alquiler rental rent$ eviction "
                 "desahucio deposit fianza",
                 "a tenancy lawyer who handles disputes between landlords and tenants",
                 "un abogado especialista en arrendamientos que resuelve conflictos entre caseros e inquilinos",

@@ -963,18 +963,28 @@ class Artifact:
     framework: str | None
     deliverables: dict[str, list[str]]
     guardrails: dict[str, list[str]]
+    # The tasks whose answer this kind of output is.
+    tasks: tuple[str, ...] = ("write",)
 
 
-def _a(cues: str, framework: str | None, deliverables: tuple, guardrails: tuple) -> Artifact:
+def _a(
+    cues: str,
+    framework: str | None,
+    deliverables: tuple,
+    guardrails: tuple,
+    tasks: tuple[str, ...] = ("write",),
+) -> Artifact:
     return Artifact(
         tuple(cues.split()),
         framework,
         {"en": deliverables[0], "es": deliverables[1]},
         {"en": guardrails[0], "es": guardrails[1]},
+        tasks,
     )
 
 
-# The kinds of text `write` produces, tried in order: the first whose cue is in the request.
+# The kinds of output a request names ("an email", "a recipe", "a lesson"): the one named first
+# decides the deliverables, for the tasks it belongs to.
 ARTIFACTS: dict[str, Artifact] = {
     "cover_letter": _a(
         "cover_letter carta_de_presentacion carta_de_motivacion",
@@ -996,6 +1006,59 @@ ARTIFACTS: dict[str, Artifact] = {
         (
             ["Use only experience the person actually has"],
             ["Usa solo experiencia que la persona tenga de verdad"],
+        ),
+    ),
+    "lesson": _a(
+        "lesson lesson_plan leccion clase_de clase_sobre una_clase workshop taller",
+        None,
+        (
+            [
+                "Learning objectives, stated as what the learners will be able to do",
+                "The lesson in order, each part with its timing, activity and materials",
+                "The explanation at the heart of it, with an example from the learners' world",
+                "How understanding is checked along the way and at the end",
+                "Adjustments for faster and slower learners",
+            ],
+            [
+                "Objetivos de aprendizaje, expresados como lo que el alumnado sabrá hacer",
+                "La clase en orden, cada parte con su tiempo, actividad y materiales",
+                "La explicación central, con un ejemplo del mundo de los alumnos",
+                "Cómo se comprueba la comprensión durante y al final",
+                "Ajustes para quien va más rápido y para quien va más despacio",
+            ],
+        ),
+        (
+            ["Fit the whole lesson into the time given"],
+            ["Ajusta toda la clase al tiempo indicado"],
+        ),
+        tasks=("explain", "plan", "design"),
+    ),
+    "recipe": _a(
+        "recipe receta recetas",
+        None,
+        (
+            [
+                "The ingredient list with exact quantities for the number of servings asked",
+                "Numbered steps with times, temperatures and what to look for at each stage",
+                "Total and hands-on time, and what can be made ahead",
+                "Substitutions for common allergies or missing ingredients, and how to store leftovers",
+            ],
+            [
+                "La lista de ingredientes con cantidades exactas para las raciones pedidas",
+                "Los pasos numerados con tiempos, temperaturas y qué señal buscar en cada fase",
+                "El tiempo total y el de trabajo activo, y qué se puede dejar preparado",
+                "Sustituciones para alergias habituales o ingredientes que falten, y cómo conservar las sobras",
+            ],
+        ),
+        (
+            [
+                "Give quantities, times and temperatures precisely",
+                "Flag common allergens and offer substitutions",
+            ],
+            [
+                "Da cantidades, tiempos y temperaturas con precisión",
+                "Señala los alérgenos habituales y ofrece sustituciones",
+            ],
         ),
     ),
     "email": _a(
@@ -1141,11 +1204,13 @@ def _artifact_patterns() -> list[tuple[str, re.Pattern[str]]]:
     return [(name, cue_pattern(" ".join(art.cues))) for name, art in ARTIFACTS.items()]
 
 
-def artifact(request: str) -> str | None:
-    """Which kind of text a `write` request asks for (the one named first), or None."""
+def artifact(request: str, task: str | None) -> str | None:
+    """Which kind of output the request names for `task` (the one named first), or None."""
     text = fold(request)
     best: tuple[int, str] | None = None
     for name, pattern in _artifact_patterns():
+        if task not in ARTIFACTS[name].tasks:
+            continue
         found = pattern.search(text)
         if found and (best is None or found.start() < best[0]):
             best = (found.start(), name)

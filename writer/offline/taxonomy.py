@@ -50,16 +50,16 @@ TASK_CUES: dict[str, dict[float, str]] = {
         itinerar itinerary schedule horario calendario cronograma timeline roadmap hoja_de_ruta
         routine rutina training_plan plan_de_entrenamiento meal_plan menu_semanal agenda$
         organize organiza organizar week-by-week semana_a_semana program$ programa_de plan_de
-        checklist lista_de_tareas to-do""",
+        checklist lista_de_tareas to-do lesson leccion lesson_on a_lesson una_clase clase_de
+        clase_sobre""",
         1.5: """weekly semanal""",
         1: """trip viaje week semana days dias month mes steps pasos""",
     },
     "explain": {
         3: """explicado explained when_do_i_use cuando_uso diferencia_entre difference_between q_es
         que_es what's whats_a what_is explain explica explicar explicame teach ensena ensenar
-        lesson leccion clase_de clase_sobre tutorial eli5 understand entender comprender que_son
-        how_does como_funciona how_do_i_understand walk_me_through introduccion_a intro_to
-        why_does por_que""",
+        tutorial eli5 understand entender comprender que_son how_does como_funciona
+        how_do_i_understand walk_me_through introduccion_a intro_to why_does por_que""",
         2: """for_a_7 for_a_5 para_un_nino""",
         1: """learn aprend concept concepto""",
     },
@@ -116,10 +116,11 @@ TASK_CUES: dict[str, dict[float, str]] = {
         counter_offer cuando_le_presente presentar_el tengo_que_presentar rindo me_presento_al
         ielts toefl goethe que_preguntas_me_van que_me_van_a_preguntar tengo_que_hablar_con
         how_do_i_prepare como_me_preparo present_our i_present presento_el grill_me
-        me_van_a_preguntar prepare prepar get_ready interview$ entrevista negotiat negocia
-        rehearse ensayar practice practicar mock$ simulacro exam$ examen examenes oposicion
-        test_prep difficult_conversation conversacion_dificil presentation presentacion pitch$
-        defense defensa salary_negotiation""",
+        me_van_a_preguntar prepare_for prepare_me preparing_for help_me_prepare prepararme
+        preparame preparate prepararnos preparandome get_ready interview$ entrevista negotiat
+        negocia rehearse ensayar practice practicar mock$ simulacro exam$ examen examenes
+        oposicion test_prep difficult_conversation conversacion_dificil presentation
+        presentacion pitch$ defense defensa salary_negotiation""",
         2: """final$ finals$ midterm parcial im_so_behind""",
     },
     "translate": {
@@ -477,17 +478,17 @@ SUBJECT_CUES: dict[str, dict[float, str]] = {
     },
     "family": {
         3: """won't_talk_to_me no_me_habla talk_to_me parenting crianza relationship relacion pelea
-        big_fight parents padres mis_papas mis_padres family familia familiar pet$ mascota perro
-        dog$ gato cat$ puppy cachorro ladrar barking greyhound adopting adoptar rescue borrowed
-        prestado best_mate anniversary aniversario sibling""",
-        2: """my_son mi_hijo my_daughter mi_hija kids ninos nino nina children hijos bebe baby toddler
-        teenager teen$ teens$ adolescente year-old year_old anos$ 4yo 7yo 9yo mom dad mama papa
-        madre padre mi_viejo mi_vieja my_mom my_dad husband marido esposo wife esposa partner
-        pareja novio novia boyfriend girlfriend mi_novia my_girlfriend friend amigo amiga amigos
-        mate$ grandma grandpa grandmother grandfather my_grandma mi_abuela abuela abuelo sobrino
-        sobrina niece nephew my_sister mi_hermana my_brother mi_hermano hermano hermana birthday
-        cumpleanos neighbour neighbours neighbor neighbors vecino vecinos eulogy funeral
-        elogio_funebre""",
+        big_fight family familia familiar pet$ mascota perro dog$ gato cat$ puppy cachorro
+        ladrar barking greyhound adopting adoptar rescue borrowed prestado best_mate anniversary
+        aniversario sibling""",
+        2: """parents padres mis_papas mis_padres my_son mi_hijo my_daughter mi_hija kids ninos nino
+        nina children hijos bebe baby toddler teenager teen$ teens$ adolescente year-old
+        year_old anos$ 4yo 7yo 9yo mom dad mama papa madre padre mi_viejo mi_vieja my_mom my_dad
+        husband marido esposo wife esposa partner pareja novio novia boyfriend girlfriend
+        mi_novia my_girlfriend friend amigo amiga amigos mate$ grandma grandpa grandmother
+        grandfather my_grandma mi_abuela abuela abuelo sobrino sobrina niece nephew my_sister
+        mi_hermana my_brother mi_hermano hermano hermana birthday cumpleanos neighbour
+        neighbours neighbor neighbors vecino vecinos eulogy funeral elogio_funebre""",
     },
     "nonprofit": {
         3: """volunteer_group food_drives donor_list comedor juntar_fondos donor impact_report
