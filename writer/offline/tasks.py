@@ -1,7 +1,8 @@
 """What each kind of task asks of the answer, in English and Spanish: deliverables, a reasoning
 framework with its steps, guardrails, and the clause that finishes the role ("..., and you ...").
 
-`write` is split further by the kind of text (an email is not a poem): see ARTIFACTS.
+The kind of output a request names has deliverables of its own (an email is not a poem, a lesson
+is not an answer): see ARTIFACTS; so do the commonest task and subject pairs: see PAIRS.
 """
 
 from __future__ import annotations
