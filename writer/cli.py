@@ -66,7 +66,7 @@ def serve(host: str, port: int, db: Path | None, log_level: str, access_log: boo
     import uvicorn
 
     from writer.app import create_app
-    from writer.http import uvicorn_options
+    from writer.http import SWITCH_INTERVAL_S, uvicorn_options
 
     settings = _settings(db)
     logging.basicConfig(level=log_level.upper(), format="%(levelname)s:  %(name)s %(message)s")
@@ -90,6 +90,7 @@ def serve(host: str, port: int, db: Path | None, log_level: str, access_log: boo
             "ALLOWED_HOSTS to the names clients use (see docs/security.md)",
             err=True,
         )
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
     uvicorn.run(
         create_app(settings),
         host=host,

@@ -40,6 +40,15 @@ COMMON_HEADERS = [
     (b"referrer-policy", b"same-origin"),
 ]
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
+# The request headers the guard reads (ASGI gives names in lower case).
+_CHECKED = {
+    b"host",
+    b"origin",
+    b"content-type",
+    b"sec-fetch-site",
+    b"sec-fetch-mode",
+    b"sec-fetch-dest",
+}
 
 
 def inline_script_hashes() -> list[str]:
@@ -105,7 +114,7 @@ def host_allowed(name: str, settings: Settings) -> bool:
 
 def is_api_path(path: str) -> bool:
     """True for every spelling of /api: case, doubled slashes."""
-    normal = _SLASHES.sub("/", path).lower()
+    normal = (_SLASHES.sub("/", path) if "//" in path else path).lower()
     return normal == "/api" or normal.startswith("/api/")
 
 
@@ -138,6 +147,18 @@ class GuardMiddleware:
         self.settings = settings
         self.cors = [o.strip() for o in settings.cors_allow_origins.split(",") if o.strip()]
         self.csp = datasette_csp()
+        # Host header -> allowed, so the address parsing runs once per name, not per request;
+        # bounded, since any client can send any number of names.
+        self._hosts: dict[str, bool] = {}
+
+    def host_allowed(self, host: str) -> bool:
+        allowed = self._hosts.get(host)
+        if allowed is None:
+            allowed = host_allowed(split_host(host), self.settings)
+            if len(self._hosts) >= 256:
+                self._hosts.clear()
+            self._hosts[host] = allowed
+        return allowed
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # nothing here speaks WebSocket: refuse, unchecked
@@ -164,14 +185,16 @@ class GuardMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def check(self, scope: Scope, api: bool) -> Any:
-        headers: dict[str, str] = {}
+        headers: dict[bytes, str] = {}
         for key, value in scope["headers"]:
-            # A repeated Host, Origin or Content-Type header is itself suspicious: keep the first.
-            headers.setdefault(key.decode("latin-1"), value.decode("latin-1"))
+            # Only the headers read below are decoded. A repeated Host, Origin or
+            # Content-Type header is itself suspicious: keep the first.
+            if key in _CHECKED and key not in headers:
+                headers[key] = value.decode("latin-1")
         if len(scope["headers"]) > self.settings.http_max_headers:
             return _refuse(431, f"headers: more than {self.settings.http_max_headers}")
-        host = headers.get("host", "")
-        if not host_allowed(split_host(host), self.settings):
+        host = headers.get(b"host", "")
+        if not self.host_allowed(host):
             return _refuse(
                 421,
                 f"host: this server does not answer to {host!r}; use http://127.0.0.1 or "
@@ -183,7 +206,7 @@ class GuardMiddleware:
                 return _refuse(404, f"{path}: no such API route; see /api/v1/openapi.json")
             if method in READ_METHODS or method == "OPTIONS":
                 return None
-            origin = headers.get("origin")
+            origin = headers.get(b"origin")
             if origin is not None and not origin_allowed(origin, scope, host, self.cors):
                 return _refuse(
                     403,
@@ -191,16 +214,16 @@ class GuardMiddleware:
                     "can only write when it is served by this server or listed in "
                     "CORS_ALLOW_ORIGINS",
                 )
-            if not is_json(headers.get("content-type", "")):
+            if not is_json(headers.get(b"content-type", "")):
                 return _refuse(
                     415,
                     "content-type: send 'Content-Type: application/json' "
-                    f"(got {headers.get('content-type', 'none')!r})",
+                    f"(got {headers.get(b'content-type', 'none')!r})",
                 )
             return None
-        if headers.get("sec-fetch-site") == "cross-site" and not (
-            headers.get("sec-fetch-mode") == "navigate"
-            and headers.get("sec-fetch-dest", "document") == "document"
+        if headers.get(b"sec-fetch-site") == "cross-site" and not (
+            headers.get(b"sec-fetch-mode") == "navigate"
+            and headers.get(b"sec-fetch-dest", "document") == "document"
             and method in READ_METHODS
         ):
             return _refuse(

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import sqlite3
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from writer.http import uvicorn_options
+from writer.http import SWITCH_INTERVAL_S, uvicorn_options
 from writer.settings import Settings
 
 VARIANTS = ("ours", "ours-nofts", "ceiling", "earlier", "naive", "improve-on", "improve-off")
@@ -217,6 +218,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, required=True)
     args = parser.parse_args()
     options = uvicorn_options(_settings(args.db), log_level="warning")
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # as `serve` does (the ceiling has one thread)
     uvicorn.run(make_app(args.variant, args.db), host="127.0.0.1", port=args.port, **options)
 
 
