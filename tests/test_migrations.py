@@ -123,6 +123,7 @@ def test_fresh_database(tmp_path):
         "m007_feedback_and_evals",
         "m008_user_agent",
         "m009_task_and_subject",
+        "m010_drop_redundant_indexes",
     ]
     db = sqlite_utils.Database(tmp_path / "new.db")
     assert [c for c in db["prompt_history"].columns_dict if c != "id"] == COLUMNS
@@ -260,3 +261,24 @@ def test_export_from_a_database_left_by_the_earlier_backend(tmp_path):
     )
     assert "Wrote 0 of 4 rows" in result.output
     assert "skipped 4: improved_prompt is empty or shorter than 40 characters" in result.output
+
+
+def test_lookups_by_column_still_use_an_index_after_m010(tmp_path):
+    """The single-column indexes m010 drops were covered by (column, created_at) ones."""
+    migrate(tmp_path / "new.db")
+    conn = sqlite3.connect(tmp_path / "new.db")
+    try:
+        names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
+        for column in ("model", "backend", "framework", "status"):
+            assert f"idx_prompt_history_{column}" not in names
+            plan = " ".join(
+                str(r[-1])
+                for r in conn.execute(
+                    f"EXPLAIN QUERY PLAN SELECT {column}, count(*) FROM prompt_history "
+                    f"WHERE {column} = ? GROUP BY {column}",
+                    ["x"],
+                )
+            )
+            assert "USING COVERING INDEX idx_prompt_history_" in plan, (column, plan)
+    finally:
+        conn.close()
