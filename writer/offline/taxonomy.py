@@ -72,10 +72,16 @@ TASK_CUES: dict[str, dict[float, str]] = {
         highlights digest""",
     },
     "analyze": {
-        3: """why_does_my why_is_my why_do_my why_are_my why_does_our why_is_our why_do_our
-        why_do_i_keep por_que_mi por_que_mis por_que_se_me por_que_nuestro por_que_nuestra xq_mi
-        pq_mi que_le_pasa_a_mi what's_wrong_with_my que_esta_fallando where_am_i
-        fell_off_a_cliff what_happened what's_going_on_with por_que_mi_masa
+        3: """por_que_siempre por_que_nunca por_que_tantos por_que_tantas why_do_we_always
+        why_are_we_always why_do_so_many why_are_so_many why_does_it_always siempre_nos_quedamos
+        we_always_run_out nos_quedamos_sin no_sube no_crece doesn't_rise won't_rise
+        vendi_mas_pero sold_more_but profitable_on_paper always_short como_veo_si
+        how_can_i_tell_if how_do_i_tell_if diferencias_reales real_difference era_estafa
+        is_this_a_scam es_una_estafa what's_wrong_with_our whats_wrong_with_our
+        que_falla_en_nuestro why_does_my why_is_my why_do_my why_are_my why_does_our why_is_our
+        why_do_our why_do_i_keep por_que_mi por_que_mis por_que_se_me por_que_nuestro
+        por_que_nuestra xq_mi pq_mi que_le_pasa_a_mi what's_wrong_with_my que_esta_fallando
+        where_am_i fell_off_a_cliff what_happened what's_going_on_with por_que_mi_masa
         cuales_son_los_problemas which_problems is_this_phishing is_this_email is_this_legit
         es_phishing es_estafa fell_off what's_causing whats_causing que_lo_causa dig_into
         significant significativos patterns_do_you_see que_nos_dicen what_do_these
@@ -124,11 +130,16 @@ TASK_CUES: dict[str, dict[float, str]] = {
         2: """final$ finals$ midterm parcial im_so_behind""",
     },
     "translate": {
-        3: """turn_this_into para_que_lo_entiendan so_my_non-scientist non-tech que_entienda
-        en_cristiano rewrite_this_so so_a_10-year-old para_que_lo_entienda so_a_child
-        in_plain_language en_lenguaje_sencillo suene_mas sound_more translat traduc traduce
-        traducir localiz adapt adapta adaptar simplif simplifica rewrite_for reescribe_para
-        for_kids para_ninos into_spanish al_ingles al_espanol into_english to_spanish en_ingles""",
+        3: """in_plain_english en_palabras_sencillas so_my_dad so_my_mum so_my_mom para_que_mi_padre
+        para_que_mi_madre so_my_kid so_my_9 so_my_8 so_my_10 can_understand_it less_passive
+        less_aggressive less_formal more_formal more_casual mas_formal menos_formal mas_cercano
+        mas_informal tono_mas en_un_tono in_a_friendlier friendlier_tone convierte_esta
+        convierte_este turn_this_email turn_this_letter ponme_este ponme_esta turn_this_into
+        para_que_lo_entiendan so_my_non-scientist non-tech que_entienda en_cristiano
+        rewrite_this_so so_a_10-year-old para_que_lo_entienda so_a_child in_plain_language
+        en_lenguaje_sencillo suene_mas sound_more translat traduc traduce traducir localiz adapt
+        adapta adaptar simplif simplifica rewrite_for reescribe_para for_kids para_ninos
+        into_spanish al_ingles al_espanol into_english to_spanish en_ingles""",
         2: """a_gramos to_grams convert_to convierte_a less_bossy mas_amable more_polite plain_english
         lenguaje_sencillo""",
     },
@@ -155,8 +166,13 @@ TASK_CUES: dict[str, dict[float, str]] = {
         modelo_de_datos floor_plan distribucion_de""",
     },
     "advise": {
-        3: """simplest_way forma_mas_sencilla how_do_i_talk como_hablo como_le_respondo how_do_i_reply
-        sin_parecer what_do_we_need_ready que_hacemos what_do_we_do es_una_locura is_it_crazy
+        3: """how_do_i_fix_this how_do_we_fix how_do_i_stop how_do_we_stop como_dejo_de
+        como_hago_para_que how_do_i_make_them how_do_i_get_them what_can_i_do que_puedo_hacer
+        que_podemos_hacer how_do_i_price como_cobro cuanto_cobro how_much_should_i_charge
+        como_le_pido how_do_i_ask_my should_we deberiamos i_freeze me_bloqueo me_quedo_en_blanco
+        how_do_i_survive como_sobrevivo how_do_i_cope como_llevo how_do_i_handle simplest_way
+        forma_mas_sencilla how_do_i_talk como_hablo como_le_respondo how_do_i_reply sin_parecer
+        what_do_we_need_ready que_hacemos what_do_we_do es_una_locura is_it_crazy
         how_do_i_counter le_escribo_otra como_le_digo how_do_i_tell como_se_lo_digo
         sin_quedar_mal acts_like_nothing me_corresponde am_i_entitled what_should_i_ask advice
         consejo aconseja what_should_i que_deberia que_hago what_do_i_do how_should_i
@@ -181,9 +197,19 @@ TASK_CUES: dict[str, dict[float, str]] = {
         1: """build construi develop desarroll create crea crear make hazme""",
     },
     "debug": {
-        3: """tira_error error_500 500$ pantalla_blanca en_produccion duplicating
-        what_am_i_doing_wrong que_hago_mal deadlock se_cuelga cuelga hangs #n/a err_cert
-        certificado_ssl doesn't_trigger no_se_ejecuta what_is_wrong no_funciona
+        3: """keeps_resetting keeps_restarting se_reinicia se_resetea keeps_crashing
+        keeps_disconnecting se_desconecta disconnects se_queda_colgado colgado freezes
+        se_congela se_traba sends_it_twice twice_every imprime_siempre always_prints no_ejecuta
+        doesn't_run doesn't_fire not_running no_corre runs_fine_manually works_manually
+        a_mano_si manualmente_si exceeded verification_failed failed_with fails_at falla_en
+        falla_al da_timeout times_out timing_out se_sale_de se_descuadra se_ve_mal_en
+        looks_broken se_quedo_en_blanco white_screen pantalla_de_la_muerte no_envia doesn't_send
+        no_manda not_sending no_guarda doesn't_save not_saving no_aparece doesn't_show
+        not_showing returns_null devuelve_null undefined$ permission_denied acceso_denegado
+        access_denied cors_error 404$ 502$ 503$ error_de_cors out_of_memory memoria_llena
+        infinite_loop bucle_infinito tira_error error_500 500$ pantalla_blanca en_produccion
+        duplicating what_am_i_doing_wrong que_hago_mal deadlock se_cuelga cuelga hangs #n/a
+        err_cert certificado_ssl doesn't_trigger no_se_ejecuta what_is_wrong no_funciona
         se_queda_en_blanco en_blanco blank_page pantalla_en_blanco not_giving_me no_me_da
         wrong_result resultado_incorrecto never_expires isn't_working wont won't stuck
         bands_everywhere me_sale_esto me_sale_este me_sale_un_error me_da_error me_da_este
@@ -234,12 +260,16 @@ TASK_CUES: dict[str, dict[float, str]] = {
         2: """fast$ faster speed_up slow$ lenta lento tarda takes_ seconds segundos""",
     },
     "migrate": {
-        3: """move_our move_my pasar_toda queremos_pasar pasar_los de_excel_a from_google_sheets_to
-        lightroom_classic_to from_woocommerce to_shopify from_trello to_asana from_lightroom
-        moving_our from_mailchimp to_brevo switching_from switch_from moving_from pasarnos_de
-        cambiarnos_de pasar_mis class_component to_functional to_hooks a_hooks vue_2 vue_3
-        angularjs python2 upgrade_to pasar_mi_proyecto de_vue migrat migra migrar migracion
-        upgrade actualizar_de port$ portar move_from pasar_de cambiar_de convert_from
+        3: """move_from move_everything pasar_las_notas pasar_los_datos pasar_todo migrate_my
+        migrate_our migrar_la migrar_el migrar_mis migrar_nuestra trasladar_los to_php from_php
+        php_5 php_7 php_8 to_obsidian from_evernote to_an_ssd a_un_ssd from_contaplus a_holded
+        to_holded from_quickbooks to_xero from_outlook to_gmail from_wordpress to_wordpress
+        desde_wordpress move_our move_my pasar_toda queremos_pasar pasar_los de_excel_a
+        from_google_sheets_to lightroom_classic_to from_woocommerce to_shopify from_trello
+        to_asana from_lightroom moving_our from_mailchimp to_brevo switching_from switch_from
+        moving_from pasarnos_de cambiarnos_de pasar_mis class_component to_functional to_hooks
+        a_hooks vue_2 vue_3 angularjs python2 upgrade_to pasar_mi_proyecto de_vue migrat migra
+        migrar migracion upgrade actualizar_de port$ portar pasar_de cambiar_de convert_from
         convertir_de python_2 to_python_3 from_mysql a_postgres de_mysql""",
     },
 }
@@ -250,7 +280,11 @@ SOFTWARE_SUBJECTS = {"software", "data", "databases", "security", "devops"}
 
 SUBJECT_CUES: dict[str, dict[float, str]] = {
     "software": {
-        3: """laravel flutter android iphone ios$ discord_bot zendesk_ticket slack_channel bot$
+        3: """arduino raspberry esp32 kafka rabbitmq push_notifications notificaciones_push
+        architecture_decision adr$ express.js expressjs jquery vanilla_js woocommerce shopify
+        wordpress plugin$ formulario_web web_form tests_unitarios casos_de_prueba test_cases
+        unit_tests qa$ rate_limiter middleware home_assistant homelab servidor_casero self-
+        hosted laravel flutter android iphone ios$ discord_bot zendesk_ticket slack_channel bot$
         telegram discord chrome_extension extension_de_chrome apps_script vba$ macro_de_excel
         race_condition junior_devs devs$ django_app checkout_flow python javascript typescript
         java$ rust$ golang go_code c++ c# kotlin swift$ react$ vue$ angular django flask fastapi
@@ -288,16 +322,17 @@ SUBJECT_CUES: dict[str, dict[float, str]] = {
         migracion_de_base normaliz oracle$ sql_server dynamodb""",
     },
     "security": {
-        3: """hackeado me_han_hackeado pentest politica_de_contrasenas password_policy
-        respuesta_a_incidentes incident_response bitwarden 1password keychain
-        gestor_de_contrasenas password_manager certificado ssl$ certbot 2fa laptop_stolen
-        robaron_el_portatil is_this_phishing hackearon_el_whatsapp filtracion data_leak
-        filtracion_de_datos hackearon hacked verify_my_account is_it_legit estafa scam phishing
-        login_tiene vulnerabilidades attacker atacante file_upload seguridad secure
-        cybersecurity ciberseguridad password contrasena contrasenas malware ransomware vulnerab
-        exploit xss$ csrf sql_injection inyeccion encryption cifrado encrypt 2fa$ mfa$ two-
-        factor penetration firewall breach brecha hack$ threat_model amenaza owasp cve$
-        antivirus vpn$ privacy_protection""",
+        3: """autenticacion_en_dos two-factor two_factor 2fa$ mfa$ doble_factor security_things
+        seguridad_basica basic_security ciberseguridad cybersecurity hackeado me_han_hackeado
+        pentest politica_de_contrasenas password_policy respuesta_a_incidentes incident_response
+        bitwarden 1password keychain gestor_de_contrasenas password_manager certificado ssl$
+        certbot 2fa laptop_stolen robaron_el_portatil is_this_phishing hackearon_el_whatsapp
+        filtracion data_leak filtracion_de_datos hackearon hacked verify_my_account is_it_legit
+        estafa scam phishing login_tiene vulnerabilidades attacker atacante file_upload
+        seguridad secure password contrasena contrasenas malware ransomware vulnerab exploit
+        xss$ csrf sql_injection inyeccion encryption cifrado encrypt two- factor penetration
+        firewall breach brecha hack$ threat_model amenaza owasp cve$ antivirus vpn$
+        privacy_protection""",
         2: """security""",
     },
     "devops": {
@@ -409,7 +444,11 @@ SUBJECT_CUES: dict[str, dict[float, str]] = {
         vacaciones flight vuelo vuelos hotel$ hoteles airbnb hostel backpack mochilero
         packing_list visa$ visado pasaporte passport road_trip escapada getaway tour$ turismo
         tourist sightseeing destino destination crucero cruise layover escala jet_lag""",
-        2: """holiday holidays""",
+        2: """japan$ japon$ tokyo tokio kyoto italy$ italia$ rome$ roma$ florence florencia paris$
+        london$ londres new_york nueva_york peru$ cusco machu_picchu iceland islandia portugal$
+        oporto porto$ greece grecia croatia croacia morocco marruecos egypt egipto bali$
+        costa_rica disneyland disney_world europe$ europa$ scotland escocia ireland irlanda
+        holiday holidays""",
     },
     "education": {
         3: """ww1 ww2 causes_of class_of_teenagers first_day_with 7th_grade 8th_grade grade_class
