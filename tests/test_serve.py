@@ -6,6 +6,7 @@ import asyncio
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -185,3 +186,6 @@ def test_benchmark_quick_mode_runs(tmp_path):
     # The targets of issue 11 are reported, with the generator's own CPU beside each figure.
     assert "| rows lost (acknowledged, not in the file) | 0 | yes |" in text
     assert "generator CPU" in text and "start-up to healthy < 1.5 s" in text
+    # Where the time goes: the server's CPU per request, by thread (Linux's /proc).
+    if Path("/proc/self/task").exists():
+        assert "| ours | " in text.split("Server CPU per request")[1] and "would need" in text

@@ -87,6 +87,9 @@ class Results:
     # `serve` with nothing listening at the LLM's address: legacy and nlac, one at a time.
     llm_down: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # variant -> per round, CPU microseconds per request at the top concurrency:
+    # (the event-loop thread, every other thread of the server: the writer, the checkpointer).
+    cpu: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
 
 
 def record(i: int = 0) -> dict:
@@ -178,6 +181,24 @@ def _wait_healthy(
             pass
         time.sleep(0.01)
     raise RuntimeError(f"server not healthy in 60 s; see {log}")
+
+
+def thread_cpu(pid: int) -> tuple[float, float]:
+    """CPU seconds so far of the server's main thread (the event loop) and of all its other
+    threads together (the writer, the checkpointer, warm-ups); (0, 0) without Linux's /proc."""
+    main = other = 0.0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2 :].split()
+            seconds = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            if int(tid) == pid:
+                main += seconds
+            else:
+                other += seconds
+    except (OSError, ValueError):
+        return 0.0, 0.0
+    return main, other
 
 
 def rss_mb(proc: subprocess.Popen, field_name: str = "VmHWM") -> float:
@@ -322,7 +343,16 @@ def run(config: Config, echo: Callable[[str], None]) -> Results:
                     drive(port, "/api/v1/history", one, 8, 1 if config.quick else 3)
                     for c in levels:
                         before = committed(db) if variant != "ceiling" and db.exists() else 0
+                        cpu_before = thread_cpu(proc.pid)
                         r = drive(port, "/api/v1/history", one, c, config.duration)
+                        if c == config.concurrencies[-1] and r["requests"]:
+                            cpu_after = thread_cpu(proc.pid)
+                            results.cpu.setdefault(variant, []).append(
+                                tuple(
+                                    (b - a) / r["requests"] * 1e6
+                                    for a, b in zip(cpu_before, cpu_after, strict=True)
+                                )
+                            )
                         if variant != "ceiling":
                             r["committed"] = committed(db) - before
                             # Acknowledged (2xx) but not in the file: lost. (Committed beyond
@@ -513,6 +543,40 @@ def _median(values: list[float]) -> float:
     return statistics.median(values)
 
 
+def _cpu_budget(
+    results: Results, top: int, ceiling: float, med: dict[tuple[str, int], float]
+) -> list[str]:
+    """Server CPU per request at the top concurrency, and what the 0.8 x target would take."""
+    if not all(results.cpu.get(v) for v in ("ceiling", "ours")) or not any(results.cpu["ours"][0]):
+        return []
+    lines = [
+        "",
+        f"Server CPU per request at {top} clients (from /proc, medians of the rounds):",
+        "",
+        "| variant | event loop µs | other threads µs | total µs |",
+        "| --- | ---: | ---: | ---: |",
+    ]
+    for variant in ("ceiling", "ours", "ours-nofts"):
+        runs = results.cpu.get(variant)
+        if runs:
+            loop = _median([r[0] for r in runs])
+            other = _median([r[1] for r in runs])
+            lines.append(f"| {variant} | {loop:,.0f} | {other:,.0f} | {loop + other:,.0f} |")
+    runs = results.cpu["ours"]
+    total = _median([r[0] + r[1] for r in runs])
+    loop = _median([r[0] for r in runs])
+    wanted = 0.8 * ceiling
+    generator = max(r["generator_cpu"] for r in results.thin[("ours", top)])
+    lines += [
+        "",
+        f"At 0.8 × the ceiling ({wanted:,.0f} requests/s) and today's cost per request, ours "
+        f"would need {wanted * total / 1e6:.2f} cores in all and {wanted * loop / 1e6:.2f} "
+        f"for its event-loop thread alone (one thread runs on one core); this machine has "
+        f"{os.cpu_count()}, the load generator uses {generator:.2f} of them.",
+    ]
+    return lines
+
+
 def report(config: Config, results: Results) -> str:
     """The Markdown tables of one run, with ratios and the targets."""
     lines = [
@@ -560,6 +624,7 @@ def report(config: Config, results: Results) -> str:
     on = _median([r["per_s"] for r in results.improve["improve-on"]])
     off = _median([r["per_s"] for r in results.improve["improve-off"]])
     bulk, raw = _median(results.bulk), _median(results.raw)
+    lines += _cpu_budget(results, top, ceiling, med)
     lines += [
         "",
         "**2. Improve overhead** (`POST /api/v1/improve-prompt`, instant LM, 16 clients)",
