@@ -420,3 +420,24 @@ def test_spool_read_counts_every_unusable_line(tmp_path):
         f.write(b'{"no_row_key": 1}\n["a list"]\n{"row_key": "b"}\n{"torn": ')
     contents = Spool(path).read()
     assert [r["row_key"] for r in contents.rows] == ["a", "b"] and contents.torn_lines == 3
+
+
+def test_a_batch_larger_than_one_insert_statement_keeps_every_row_and_id(db_path: Path):
+    """A batch over SQLite's bound-value limit goes in several INSERTs of one transaction."""
+    from writer.storage import ROWS_PER_INSERT
+
+    migrate(db_path)
+    writer = HistoryWriter(db_path)
+    writer.start()
+    n = ROWS_PER_INSERT * 2 + 5
+    try:
+        result = writer.submit([row(i) for i in range(n)]).result(60)
+    finally:
+        writer.close()
+    assert result.ids == list(range(1, n + 1))
+    conn = sqlite3.connect(db_path)
+    try:
+        stored = conn.execute("SELECT id, original_idea FROM prompt_history ORDER BY id").fetchall()
+    finally:
+        conn.close()
+    assert stored == [(i + 1, f"idea {i}") for i in range(n)]

@@ -72,7 +72,6 @@ def utc_now() -> str:
 DEFAULTS = {"context": "", "status": "ok"}
 # Rows per INSERT: SQLite binds at most 32,766 values in one statement.
 ROWS_PER_INSERT = 32766 // len(COLUMNS)
-_ROW_MARKS = "(" + ", ".join("?" for _ in COLUMNS) + ")"
 
 
 @functools.lru_cache(maxsize=64)
@@ -81,7 +80,7 @@ def batch_insert_sql(rows: int) -> str:
     per row (per-row executes stall behind a busy event loop), and binds values directly:
     the JSON array it replaced had SQLite re-parse each row's JSON once per column, 45 -> 29
     µs per row (docs/performance.md)."""
-    return f"{INSERT_SQL.split(' VALUES ')[0]} VALUES {', '.join([_ROW_MARKS] * rows)}"
+    return f"INSERT INTO {TABLE} ({_COLUMN_LIST}) VALUES {', '.join([f'({_PLACEHOLDERS})'] * rows)}"
 
 
 def _params(row: dict[str, Any]) -> tuple:

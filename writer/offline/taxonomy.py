@@ -19,7 +19,8 @@ from writer.text import fold
 # ("write"), so "write unit tests" is `test` and "write an email" is `write`.
 TASK_CUES: dict[str, dict[float, str]] = {
     "write": {
-        3: """email_educado polite_email escribile escribele burofax grant_proposal statement_of_need
+        3: """reply_to_this responde_a_esta responde_a_este contesta_a_esta escribeme_una escribeme_un
+        email_educado polite_email escribile escribele burofax grant_proposal statement_of_need
         support_macros macros mensaje_de_seguimiento mensaje_de_linkedin captions monologue
         monologo correo$ grant_application solicitud_de_subvencion summary_section cover_email
         contesta contestar respuesta_tipo plantilla_de_respuesta template_reply need_a_reply
@@ -72,7 +73,10 @@ TASK_CUES: dict[str, dict[float, str]] = {
         highlights digest""",
     },
     "analyze": {
-        3: """por_que_siempre por_que_nunca por_que_tantos por_que_tantas why_do_we_always
+        3: """is_that_realistic is_this_realistic es_realista did_the_new did_our did_it_work
+        funciono_el funciono_la sirvio_el how_do_i_figure_out_if how_do_i_know_if como_se_si
+        como_saber_si actually_profitable realmente_rentable am_i_profitable soy_rentable
+        por_que_siempre por_que_nunca por_que_tantos por_que_tantas why_do_we_always
         why_are_we_always why_do_so_many why_are_so_many why_does_it_always siempre_nos_quedamos
         we_always_run_out nos_quedamos_sin no_sube no_crece doesn't_rise won't_rise
         vendi_mas_pero sold_more_but profitable_on_paper always_short como_veo_si
@@ -144,14 +148,20 @@ TASK_CUES: dict[str, dict[float, str]] = {
         lenguaje_sencillo""",
     },
     "research": {
-        3: """what's_involved que_hace_falta what_permits que_permisos find_catering find_options
-        busca_opciones how_do_x_work what_do_product_managers earn cuanto_cobra do_i_need_a_visa
-        necesito_visa teardown competitor_feature lit_review literature_review
-        what_are_the_requirements requisitos_para how_do_other como_hacen_otros
-        what_do_companies que_hacen_las que_ayudas ayudas_para subsidies research investiga
-        investigar investigacion find_out averigua averiguar revision_bibliografica
-        estado_del_arte market_research estudio_de_mercado sources fuentes evidence evidencia
-        look_into buscar_informacion what_does_the_research que_dice_la_ciencia""",
+        3: """buscame_informacion busca_informacion buscame_info informacion_sobre info_sobre
+        que_requisitos what_are_the_requirements requirements_for que_necesito_para_viajar
+        what_do_i_need_to_travel what_documents que_documentos que_papeles fair_salary
+        salario_justo cuanto_gana cuanto_se_gana how_much_does_a how_much_do_people_earn
+        what's_a_good_beginner good_beginner recommended_way que_tengo_que_estudiar_para
+        what_do_i_need_to_study how_do_i_become como_llegar_a_ser what's_involved que_hace_falta
+        what_permits que_permisos find_catering find_options busca_opciones how_do_x_work
+        what_do_product_managers earn cuanto_cobra do_i_need_a_visa necesito_visa teardown
+        competitor_feature lit_review literature_review requisitos_para how_do_other
+        como_hacen_otros what_do_companies que_hacen_las que_ayudas ayudas_para subsidies
+        research investiga investigar investigacion find_out averigua averiguar
+        revision_bibliografica estado_del_arte market_research estudio_de_mercado sources
+        fuentes evidence evidencia look_into buscar_informacion what_does_the_research
+        que_dice_la_ciencia""",
         2: """best$ mejores$ foundations_that que_fundaciones lit_review""",
         1: """find encuentra best_options mejores""",
     },
@@ -237,6 +247,8 @@ TASK_CUES: dict[str, dict[float, str]] = {
         tdd$ test_plan plan_de_pruebas""",
     },
     "review": {
+        4: """any_good is_this_good what_do_you_think_of que_te_parece que_opinas_de can_you_review
+        review_my revisa_el revisa_la revisa_mi revisame_el revisame_la""",
         3: """sound_less sound_more look_less rate_my corrigeme corrige_este revisame feedback_on_my
         does_it_look what_am_i_missing roast critica_esta be_brutal se_brutal look_boring boring
         mira_si check_if be_brutally_honest what's_weak que_falla_en revisa_mi improve_this
@@ -300,9 +312,11 @@ SUBJECT_CUES: dict[str, dict[float, str]] = {
         automat plugin extension""",
     },
     "data": {
-        3: """dbt$ etl$ tabla_de_hechos fact_table r_script script_de_r monthly_active_users_export
-        p-value p_value confidence_interval intervalo_de_confianza estadistica stats significant
-        buscarv si_anidados merge$ churn_model scikit sklearn jupyter notebook vba$ macro_de_vba
+        3: """plot$ plot_my moving_average media_movil grafica_de graph_of chart_of extraer_los_datos
+        sacar_los_datos extract_data data_from_pdfs datos_de_los_pdf dbt$ etl$ tabla_de_hechos
+        fact_table r_script script_de_r monthly_active_users_export p-value p_value
+        confidence_interval intervalo_de_confianza estadistica stats significant buscarv
+        si_anidados merge$ churn_model scikit sklearn jupyter notebook vba$ macro_de_vba
         encuesta_de_satisfaccion survey_responses respuestas_de_la_encuesta precision$ accuracy
         overfitting sobreajuste clasificacion classifier monthly_active_users active_users
         usuarios_activos data_analysis analisis_de_datos dataset datos$ data$ dashboard tablero
@@ -346,6 +360,7 @@ SUBJECT_CUES: dict[str, dict[float, str]] = {
         bash$ monitoring monitoreo alerting alertas prometheus grafana uptime infraestructura
         infrastructure load_balancer cdn$ dns$ ssl$ certificate kubectl serverless lambda$
         backup_strategy""",
+        2: """backup copia_de_seguridad copias_de_seguridad respaldo""",
     },
     "marketing": {
         3: """etsy_descriptions tono_de_linkedin tone_of texto_de_la_web open_rate tasa_de_apertura
