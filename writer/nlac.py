@@ -222,7 +222,7 @@ def improve(
 def warm_up() -> None:
     """Build the indexes, models and patterns now rather than on the first requests."""
     pool.shipped()
-    learned.models()
+    learned.learned()
     for subject in subjects.SUBJECTS:
         subjects.specialist(subject, "plan", "", "en")
     improve("Write an email to my landlord about the heating")
