@@ -90,6 +90,9 @@ CASES = [
         "databases",
     ),
     ("Migrate our MySQL database to PostgreSQL without downtime", "", "migrate", "databases"),
+    ("This cron job runs fine by hand but not from crontab", "", "debug", "devops"),
+    ("el cron de mi servidor no ejecuta el backup pero a mano sí funciona", "", "debug", "devops"),
+    ("¿Por qué siempre nos quedamos sin stock de tinta si pedimos lo mismo?", "", "analyze", None),
 ]
 
 
@@ -419,3 +422,48 @@ def test_the_kind_of_output_named_decides_the_deliverables(idea, subject, expect
     result = nlac.improve(idea)
     assert result.subject == subject, result.reasoning
     assert expected in result.directive, result.directive
+
+
+@pytest.mark.parametrize(
+    ("idea", "context", "lang", "role", "not_in_guardrails"),
+    [
+        # A translation is a translator's job, whatever the text is about.
+        (
+            "Translate our café menu into English for tourists",
+            "Tostada con tomate y aceite - 3,50",
+            "en",
+            "professional translator",
+            "chef",
+        ),
+        (
+            "Traduce al inglés la carta de nuestro bar para los turistas",
+            "Tostada con tomate y aceite - 3,50",
+            "es",
+            "traductor",
+            "cocinero",
+        ),
+        # A poem for a grandmother gets a writer and no counselling guardrails.
+        (
+            "A short poem for my grandmother's 90th birthday, she loves her garden",
+            "",
+            "en",
+            "writer",
+            "professional help",
+        ),
+        (
+            "Un poema corto para el 90 cumpleaños de mi abuela, le encanta su jardín",
+            "",
+            "es",
+            "poeta",
+            "ayuda profesional",
+        ),
+    ],
+)
+def test_the_role_and_guardrails_belong_to_the_kind_of_work(
+    idea, context, lang, role, not_in_guardrails
+):
+    result = nlac.improve(idea, context)
+    assert result.lang == lang
+    assert role in result.role.lower()
+    assert not_in_guardrails not in " ".join(result.guardrails).lower()
+    assert not_in_guardrails not in result.role.lower()

@@ -710,6 +710,8 @@ SUBJECTS: dict[str, Subject] = {
                 "un educador canino y experto en comportamiento animal",
             ),
         ],
+        # Counselling guardrails: a birthday poem or a message to a cousin does not need them.
+        practice_only=True,
     ),
     "nonprofit": Subject(
         (
@@ -1085,6 +1087,11 @@ def specialist(subject: str | None, task: str, request: str, lang: str) -> tuple
     if subject is None:
         return GENERIC.specialist[lang == "es"], False
     entry = SUBJECTS[subject]
+    if task == "translate" and task not in entry.by_task:
+        # Carrying a text into another language or register is a translator's job, whatever
+        # it is about (a menu, a contract); the subject still brings its guardrails.
+        translator = SUBJECTS["languages"]
+        return translator.by_task.get(task, translator.specialist)[lang == "es"], True
     # A writer, teacher or reviewer of the field is another profession than its practitioner:
     # for those tasks the subject's own choice wins over the niche ("a blog post about Python").
     if task in entry.by_task and task in PROFESSION_TASKS:

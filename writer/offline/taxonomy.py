@@ -207,21 +207,22 @@ TASK_CUES: dict[str, dict[float, str]] = {
         1: """build construi develop desarroll create crea crear make hazme""",
     },
     "debug": {
-        3: """keeps_resetting keeps_restarting se_reinicia se_resetea keeps_crashing
-        keeps_disconnecting se_desconecta disconnects se_queda_colgado colgado freezes
-        se_congela se_traba sends_it_twice twice_every imprime_siempre always_prints no_ejecuta
-        doesn't_run doesn't_fire not_running no_corre runs_fine_manually works_manually
-        a_mano_si manualmente_si exceeded verification_failed failed_with fails_at falla_en
-        falla_al da_timeout times_out timing_out se_sale_de se_descuadra se_ve_mal_en
-        looks_broken se_quedo_en_blanco white_screen pantalla_de_la_muerte no_envia doesn't_send
-        no_manda not_sending no_guarda doesn't_save not_saving no_aparece doesn't_show
-        not_showing returns_null devuelve_null undefined$ permission_denied acceso_denegado
-        access_denied cors_error 404$ 502$ 503$ error_de_cors out_of_memory memoria_llena
-        infinite_loop bucle_infinito tira_error error_500 500$ pantalla_blanca en_produccion
-        duplicating what_am_i_doing_wrong que_hago_mal deadlock se_cuelga cuelga hangs #n/a
-        err_cert certificado_ssl doesn't_trigger no_se_ejecuta what_is_wrong no_funciona
-        se_queda_en_blanco en_blanco blank_page pantalla_en_blanco not_giving_me no_me_da
-        wrong_result resultado_incorrecto never_expires isn't_working wont won't stuck
+        3: """runs_fine_by_hand by_hand_but_not works_by_hand but_not_from funciona_a_mano
+        a_mano_funciona pero_no_desde keeps_resetting keeps_restarting se_reinicia se_resetea
+        keeps_crashing keeps_disconnecting se_desconecta disconnects se_queda_colgado colgado
+        freezes se_congela se_traba sends_it_twice twice_every imprime_siempre always_prints
+        no_ejecuta doesn't_run doesn't_fire not_running no_corre runs_fine_manually
+        works_manually a_mano_si manualmente_si exceeded verification_failed failed_with
+        fails_at falla_en falla_al da_timeout times_out timing_out se_sale_de se_descuadra
+        se_ve_mal_en looks_broken se_quedo_en_blanco white_screen pantalla_de_la_muerte no_envia
+        doesn't_send no_manda not_sending no_guarda doesn't_save not_saving no_aparece
+        doesn't_show not_showing returns_null devuelve_null undefined$ permission_denied
+        acceso_denegado access_denied cors_error 404$ 502$ 503$ error_de_cors out_of_memory
+        memoria_llena infinite_loop bucle_infinito tira_error error_500 500$ pantalla_blanca
+        en_produccion duplicating what_am_i_doing_wrong que_hago_mal deadlock se_cuelga cuelga
+        hangs #n/a err_cert certificado_ssl doesn't_trigger no_se_ejecuta what_is_wrong
+        no_funciona se_queda_en_blanco en_blanco blank_page pantalla_en_blanco not_giving_me
+        no_me_da wrong_result resultado_incorrecto never_expires isn't_working wont won't stuck
         bands_everywhere me_sale_esto me_sale_este me_sale_un_error me_da_error me_da_este
         getting_this i_get_this this_error este_error no_se_que_tocar throws throwing
         lanza_un_error crashloopbackoff no_idea_why not_loading no_carga no_arranca won't_start
@@ -350,8 +351,8 @@ SUBJECT_CUES: dict[str, dict[float, str]] = {
         2: """security""",
     },
     "devops": {
-        4: """terraform github_actions airflow pipeline_de_github ci/cd dockerfile docker_image
-        imagen_docker""",
+        4: """cron_job cronjob crontab cron$ systemd systemctl terraform github_actions airflow
+        pipeline_de_github ci/cd dockerfile docker_image imagen_docker""",
         3: """sre$ runbook deploy$ smoke_tests docker-compose backup_nocturno restaurar gitlab
         cloud_run exit_code vps ovh aws vps$ proxy proxy_inverso reverse_proxy https certbot
         pod$ pods crashloopbackoff devops docker dockerfile kubernetes k8s$ helm$ terraform
