@@ -18,6 +18,7 @@ Every response gets nosniff and frame protection; Datasette's get a content-secu
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import re
@@ -149,16 +150,9 @@ class GuardMiddleware:
         self.csp = datasette_csp()
         # Host header -> allowed, so the address parsing runs once per name, not per request;
         # bounded, since any client can send any number of names.
-        self._hosts: dict[str, bool] = {}
-
-    def host_allowed(self, host: str) -> bool:
-        allowed = self._hosts.get(host)
-        if allowed is None:
-            allowed = host_allowed(split_host(host), self.settings)
-            if len(self._hosts) >= 256:
-                self._hosts.clear()
-            self._hosts[host] = allowed
-        return allowed
+        self.host_allowed = functools.lru_cache(maxsize=256)(
+            lambda host: host_allowed(split_host(host), settings)
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":  # nothing here speaks WebSocket: refuse, unchecked

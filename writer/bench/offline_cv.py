@@ -14,7 +14,6 @@ import json
 import random
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 
 from writer import metrics, nlac
 from writer.offline import learned
@@ -36,11 +35,9 @@ def cross_validate(ideas: list[dict], folds: int, echo=print) -> dict:
                 learned.learned.cache_clear()
                 fold_passed = 0
                 test = ideas[k::folds]
-                for r in test:
-                    result = nlac.improve(r["idea"], r.get("context", ""))
-                    checks = metrics.fit_checks(
-                        SimpleNamespace(**r, original_idea=r["idea"]), result
-                    )
+                for example in metrics.labelled_examples(test):
+                    result = nlac.improve(example.original_idea, example.context)
+                    checks = metrics.fit_checks(example, result)
                     if metrics.fit_passed(checks):
                         fold_passed += 1
                     for name, ok in checks.items():
@@ -60,7 +57,7 @@ def main() -> None:
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--limit", type=int, help="only the first N ideas (a quick look)")
     args = parser.parse_args()
-    ideas = [r for f in args.files for r in json.loads(f.read_text(encoding="utf-8"))]
+    ideas = [r for f in args.files for r in metrics.load_labelled(f)]
     ideas = ideas[: args.limit] if args.limit else ideas
     result = cross_validate(ideas, args.folds)
     share = result["passed"] / result["ideas"]
