@@ -492,3 +492,42 @@ def test_cross_validation_trains_each_fold_without_its_own_ideas():
     )
     assert result["passed"] < in_sample
     assert len(learned.learned().labels) == shipped
+
+
+@pytest.mark.parametrize(
+    ("idea", "context", "role", "deliverable"),
+    [
+        (
+            "What are the risks for me in these clauses of my employment contract?",
+            "7. Non-compete: for 24 months after termination, no work for any competitor.",
+            "employment lawyer",
+            "The risk it creates for the person asking",
+        ),
+        (
+            "¿Qué riesgos tienen para mí estas cláusulas de mi contrato de trabajo?",
+            "7. No competencia: durante 24 meses tras la extinción.",
+            "abogado laboralista",
+            "El riesgo que supone para quien pregunta",
+        ),
+    ],
+)
+def test_risks_in_an_employment_contract_go_to_an_employment_lawyer(
+    idea, context, role, deliverable
+):
+    result = nlac.improve(idea, context)
+    assert (result.task, result.subject) == ("analyze", "legal"), result.reasoning
+    assert role in result.role and deliverable in result.improved_prompt
+
+
+@pytest.mark.parametrize(
+    "idea",
+    [
+        "A recipe for a gluten-free chocolate cake for 10 people",
+        "Una receta de bizcocho de chocolate sin gluten para 10 personas",
+    ],
+)
+def test_a_shipped_example_brings_its_own_guardrails_without_repeats(idea):
+    result = nlac.improve(idea)
+    assert result.source == "example"
+    allergens = [g for g in result.guardrails if "allergen" in g.lower() or "alérgeno" in g]
+    assert len(allergens) == 1, result.guardrails

@@ -168,8 +168,11 @@ def improve(
         source = "example"
         task, subject = top.task, top.subject
         role = top.role[lang]
+        # The example was written for this kind of request: its deliverables and guardrails
+        # replace those of the kind of output named (a recipe's allergens were listed twice).
         deliverables = top.deliverables[lang]
         field_guardrails = top.guardrails[lang]
+        task_guardrails = text.guardrails[lang]
         used = f"Shipped example {top.idea[lang]!r} (similarity {top_score:.2f}). "
 
     guardrails = compose.unique(

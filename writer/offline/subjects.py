@@ -301,7 +301,8 @@ SUBJECTS: dict[str, Subject] = {
         [
             (
                 "fired despido despedido finiquito indemnizacion employment_law derecho_laboral "
-                "employer empleador wrongful",
+                "employer empleador wrongful employment_contract contrato_de_trabajo "
+                "contrato_laboral non-compete no_competencia overtime horas_extra",
                 "an employment lawyer who advises employees and small employers",
                 "un abogado laboralista que asesora a trabajadores y a pequeñas empresas",
             ),
@@ -856,7 +857,7 @@ SUBJECTS: dict[str, Subject] = {
     "home": Subject(
         (
             "a housing adviser who helps people rent, buy and look after their homes",
-            "un asesor inmobiliario que ayuda a alquilar, comprar y cuidar la vivienda",
+            "un asesor de vivienda que ayuda a alquilar, comprar y cuidar la casa",
         ),
         (
             [

@@ -1263,6 +1263,23 @@ GENERIC = _t(
 # Deliverables for the commonest task and subject pairs, where the task's own list is too generic
 # ("day by day" suits a trip, not a budget).
 PAIRS: dict[tuple[str, str], dict[str, list[str]]] = {
+    # "What are the risks for me in these clauses?": risks to the reader, not a diagnosis.
+    ("analyze", "legal"): {
+        "en": [
+            "Each clause or point that matters, in plain words",
+            "The risk it creates for the person asking: how likely and how serious",
+            "What is unusual or may be unenforceable compared with common practice where you assume they live",
+            "What to ask for or negotiate, with suggested wording",
+            "What to check with a lawyer before signing or acting",
+        ],
+        "es": [
+            "Cada cláusula o punto que importa, en palabras sencillas",
+            "El riesgo que supone para quien pregunta: cuán probable y cuán grave",
+            "Lo que es inusual o podría no ser válido frente a la práctica habitual donde supones que vive",
+            "Qué pedir o negociar, con una redacción propuesta",
+            "Qué comprobar con un abogado antes de firmar o actuar",
+        ],
+    },
     ("plan", "travel"): {
         "en": [
             "A day-by-day itinerary with times, one main activity per half day and the travel between stops",

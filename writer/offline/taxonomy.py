@@ -73,13 +73,14 @@ TASK_CUES: dict[str, dict[float, str]] = {
         highlights digest""",
     },
     "analyze": {
-        3: """is_that_realistic is_this_realistic es_realista did_the_new did_our did_it_work
-        funciono_el funciono_la sirvio_el how_do_i_figure_out_if how_do_i_know_if como_se_si
-        como_saber_si actually_profitable realmente_rentable am_i_profitable soy_rentable
-        por_que_siempre por_que_nunca por_que_tantos por_que_tantas why_do_we_always
-        why_are_we_always why_do_so_many why_are_so_many why_does_it_always siempre_nos_quedamos
-        we_always_run_out nos_quedamos_sin no_sube no_crece doesn't_rise won't_rise
-        vendi_mas_pero sold_more_but profitable_on_paper always_short como_veo_si
+        3: """what_are_the_risks what_risks risks_for_me que_riesgos riesgos_para_mi riesgos_tiene
+        riesgos_tienen is_that_realistic is_this_realistic es_realista did_the_new did_our
+        did_it_work funciono_el funciono_la sirvio_el how_do_i_figure_out_if how_do_i_know_if
+        como_se_si como_saber_si actually_profitable realmente_rentable am_i_profitable
+        soy_rentable por_que_siempre por_que_nunca por_que_tantos por_que_tantas
+        why_do_we_always why_are_we_always why_do_so_many why_are_so_many why_does_it_always
+        siempre_nos_quedamos we_always_run_out nos_quedamos_sin no_sube no_crece doesn't_rise
+        won't_rise vendi_mas_pero sold_more_but profitable_on_paper always_short como_veo_si
         how_can_i_tell_if how_do_i_tell_if diferencias_reales real_difference era_estafa
         is_this_a_scam es_una_estafa what's_wrong_with_our whats_wrong_with_our
         que_falla_en_nuestro why_does_my why_is_my why_do_my why_are_my why_does_our why_is_our
